@@ -1,0 +1,42 @@
+"""The ``mais`` command: one entry point for operators and adapter authors.
+
+Each bounded context contributes one Typer sub-app from its own module; this module only
+assembles them and turns :class:`~exchange.errors.MaisError` into a clear message and exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+
+from exchange.errors import MaisError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mais",
+    help="MAIS Exchange: share what agencies know about the people they support, as events on Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+_err = Console(stderr=True, highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, report our own errors without a traceback."""
+    try:
+        app()
+    except MaisError as exc:
+        _err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+        if exc.hint:
+            _err.print(f"[bold]what to do:[/] {exc.hint}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err.print("interrupted")
+        sys.exit(130)
