@@ -50,12 +50,12 @@ class KafkaSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_sasl(self) -> KafkaSettings:
-        if self.security_protocol.startswith("SASL_"):
-            if self.sasl_mechanism is None or not self.sasl_username or self.sasl_password is None:
-                raise ValueError(
-                    f"security_protocol {self.security_protocol} needs sasl_mechanism, "
-                    "sasl_username and sasl_password"
-                )
+        incomplete = self.sasl_mechanism is None or not self.sasl_username or self.sasl_password is None
+        if self.security_protocol.startswith("SASL_") and incomplete:
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs sasl_mechanism, "
+                "sasl_username and sasl_password"
+            )
         return self
 
     def confluent_config(self) -> dict[str, str]:

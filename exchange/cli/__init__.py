@@ -11,7 +11,6 @@ import sys
 import typer
 from rich.console import Console
 
-
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]

@@ -1,0 +1,131 @@
+"""The adapter contract: a declaration plus a few pure functions.
+
+An adapter knows one legacy format. It never touches Kafka, serialization or retries: the
+runtime reads bytes from a source, asks the adapter to ``split`` them into records and to
+``translate`` each record into standard events, then owns encoding, producing, retries and the
+DLQ. A record that cannot be used makes ``translate`` raise :class:`~exchange.errors.DataError`
+with the stage that failed (``parse``, ``map`` or ``validate``) and a message that names fields
+and positions but never personal data.
+
+Adapters live in ``adapters/<name>/`` and expose a module attribute ``adapter`` (an
+:class:`Adapter`); :func:`load_adapter` and :func:`registered_adapters` find them by that convention.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from exchange.errors import ConfigError
+
+__all__ = [
+    "Adapter",
+    "AdapterContext",
+    "Entity",
+    "SourceRecord",
+    "StandardEvent",
+    "load_adapter",
+    "registered_adapters",
+]
+
+Entity = Literal["person", "episode", "event"]
+"""Which of an agency's standard topics an event goes to: ``mais.<agency>.<entity>.v1``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record as read from a source: its original bytes and where it came from.
+
+    ``origin`` is a coordinate such as ``"episodes.csv:12"`` or ``"mllp:127.0.0.1:51000#3"``;
+    it is safe to log and is copied into DLQ headers. It never contains record content.
+    """
+
+    data: bytes
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class StandardEvent:
+    """One standard event produced by an adapter, ready for the runtime to encode.
+
+    ``key`` is the agency-local record identifier ``system|value`` so that order holds per
+    record; ``schema`` is the Avro full name of the event (e.g. ``mais.v1.PersonRecorded``);
+    ``value`` is a plain mapping that validates against that schema.
+    """
+
+    entity: Entity
+    key: str
+    schema: str
+    value: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What an adapter may know about where it runs (never how bytes move).
+
+    ``warn`` records a recoverable problem (an invalid identifier left out, say) by a short
+    stable code and a message free of personal data; the runtime counts it in metrics.
+    """
+
+    agency: str
+    organisation_id: str
+    warn: Callable[[str, str], None] = field(default=lambda code, message: None)
+
+
+class Splitter(Protocol):
+    """Cuts the bytes of one source unit (a file, an MLLP stream chunk) into records."""
+
+    def __call__(self, data: bytes, origin: str) -> Iterator[SourceRecord]: ...
+
+
+class Translator(Protocol):
+    """Turns one record into the standard events it implies (possibly none)."""
+
+    def __call__(self, record: SourceRecord, context: AdapterContext) -> Sequence[StandardEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Adapter:
+    """The declaration of one adapter: its name, what it reads, and its two functions."""
+
+    name: str
+    summary: str
+    split: Splitter
+    translate: Translator
+    file_patterns: tuple[str, ...] = ("*",)
+
+
+def load_adapter(name: str) -> Adapter:
+    """Return the adapter declared in ``adapters.<name>``; unknown names are a usage error."""
+    known = _adapter_module_names()
+    if name not in known:
+        raise ConfigError(
+            f"unknown adapter {name!r}",
+            hint=f"choose one of: {', '.join(sorted(known)) or '(none installed)'}",
+        )
+    module = importlib.import_module(f"adapters.{name}")
+    adapter = getattr(module, "adapter", None)
+    if not isinstance(adapter, Adapter):
+        raise ConfigError(
+            f"adapters.{name} does not declare an 'adapter' of type exchange.adapter.Adapter",
+            hint="declare `adapter = Adapter(...)` in the package's __init__.py",
+        )
+    return adapter
+
+
+def registered_adapters() -> Mapping[str, Adapter]:
+    """Every adapter package under ``adapters/``, by name."""
+    return {name: load_adapter(name) for name in sorted(_adapter_module_names())}
+
+
+def _adapter_module_names() -> set[str]:
+    import adapters  # noqa: PLC0415 - deferred: the kernel must not import adapters at start-up
+
+    return {
+        info.name
+        for info in pkgutil.iter_modules(adapters.__path__)
+        if info.ispkg and not info.name.startswith("_")
+    }
