@@ -65,7 +65,8 @@ def map_adt(message: Message, context: AdapterContext) -> list[StandardEvent]:
     """The standard events one ADT message implies."""
     msh = message.msh
     if msh.value(9, 1).upper() != "ADT":
-        raise DataError("MSH-9 message type is not ADT", stage="map", hint="route only ADT to this adapter")
+        hint = "route only ADT messages to this adapter"
+        raise DataError("MSH-9 message type is missing or not ADT", stage="map", hint=hint)
     evn = message.first("EVN")
     trigger = (msh.value(9, 2) or (evn.value(1) if evn else "")).upper()
     if not trigger:

@@ -125,6 +125,8 @@ class Message:
 
 def parse_message(data: bytes) -> Message:
     """Parse the bytes of one HL7 v2 message (MLLP framing already removed)."""
+    if not data.strip():
+        raise DataError("message is empty (a frame cut off or too large leaves nothing)", stage="parse")
     text = _decode(data)
     start = text.find("MSH")
     if start < 0 or text[:start].strip("\ufeff\x0b\x1c \t\r\n"):

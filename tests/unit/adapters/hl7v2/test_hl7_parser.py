@@ -101,7 +101,7 @@ def test_utf8_declared_but_not_sent_is_rejected_with_position() -> None:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        (b"", "MSH"),
+        (b"", "empty"),
         (b"PID|1||123\r", "MSH"),
         (b"MSH|^~", "too short"),
         (b"MSH|^~\\&", "not terminated"),
