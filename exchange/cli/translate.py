@@ -25,7 +25,10 @@ __all__ = ["app", "event_json", "jsonable", "translate_files"]
 
 EXIT_REJECTS = 3
 
-app = typer.Typer(help="Translate files with one adapter, offline: standard events as JSON lines.")
+app = typer.Typer(
+    help="Translate files with one adapter, offline: standard events as JSON lines.",
+    context_settings={"allow_interspersed_args": True},
+)
 
 
 @app.callback(invoke_without_command=True)

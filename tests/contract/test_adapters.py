@@ -105,7 +105,12 @@ def test_every_event_validates_against_its_avro_schema(name: str) -> None:
     adapter = ADAPTERS[name]
     seen = 0
     for path in _inputs(name):
-        for record in adapter.split(path.read_bytes(), path.name):
+        try:
+            records = list(adapter.split(path.read_bytes(), path.name))
+        except DataError as exc:
+            assert exc.stage in STAGES
+            continue
+        for record in records:
             try:
                 events = adapter.translate(record, context)
             except DataError as exc:
