@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from adapters import _common
 from adapters._common import ENGLAND
 from adapters._standard import provenance, validate_events
 from adapters.cin_census._mapping import map_child
@@ -92,7 +93,7 @@ def _created(raw: str | None) -> datetime:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ENGLAND)
         return moment.astimezone(UTC)
-    return datetime.now(UTC)
+    return _common.now()
 
 
 adapter = Adapter(

@@ -19,7 +19,7 @@ from typing import Any
 
 from lxml import etree
 
-from adapters._common import local_midnight, parse_date
+from adapters._common import DFE_ETHNICITY, local_midnight, parse_date
 from adapters._standard import (
     EPISODE_CODE_SYSTEM,
     Provenance,
@@ -39,27 +39,6 @@ _OBSERVATION_SYSTEM = (
     "https://socialcaredata.github.io/publications_safeguarding_standard#observation-type-vocabulary"
 )
 _GENDER = {"1": "1", "2": "2", "9": "9", "0": "X", "M": "1", "F": "2", "U": "X"}
-# DfE ethnicity (census 2001 based) -> ONS 2021 ethnic group 20b; WROM (Gypsy/Roma) spans two
-# ONS categories and REFU/NOBT say nothing, so they are left out.
-_ETHNICITY = {
-    "WBRI": "13",
-    "WIRI": "14",
-    "WIRT": "15",
-    "WOTH": "17",
-    "MWBC": "11",
-    "MWBA": "10",
-    "MWAS": "9",
-    "MOTH": "12",
-    "AIND": "3",
-    "APKN": "4",
-    "ABAN": "1",
-    "AOTH": "5",
-    "BCRB": "7",
-    "BAFR": "6",
-    "BOTH": "8",
-    "CHNE": "2",
-    "OOTH": "19",
-}
 
 
 def _local(element: etree._Element) -> str:
@@ -120,8 +99,8 @@ def map_child(
         person["sexCode"] = _code(_GENDER, sex.upper(), "Sex")
     traits = _child(child, "ChildCharacteristics")
     ethnicity = _text(traits, "Ethnicity").upper()
-    if ethnicity in _ETHNICITY:
-        person["ethnicityCode"] = _ETHNICITY[ethnicity]
+    if ethnicity in DFE_ETHNICITY:
+        person["ethnicityCode"] = DFE_ETHNICITY[ethnicity]
     disabilities = {d.text.strip().upper() for d in _disabilities(traits) if d.text}
     events = [person_recorded(person, key=key, prov=prov)]
     for details in _children(child, "CINdetails"):

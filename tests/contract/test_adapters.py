@@ -15,6 +15,7 @@ import io
 import json
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from fastavro.validation import validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import _common
 from exchange.adapter import Adapter, AdapterContext, registered_adapters
 from exchange.cli.translate import translate_files
 from exchange.errors import DataError
@@ -41,6 +43,13 @@ ENTITY_OF = {
     "mais.v1.LifeEventRecorded": "event",
 }
 UPDATE = os.environ.get("MAIS_UPDATE_GOLDEN") == "1"
+FROZEN = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sources without a recording time are stamped with the adapters' clock: freeze it."""
+    monkeypatch.setattr(_common, "now", lambda: FROZEN)
 
 
 def _context_args(name: str) -> dict[str, str]:
@@ -101,7 +110,8 @@ def test_golden_events_and_rejects(name: str, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_event_validates_against_its_avro_schema(name: str) -> None:
-    context = AdapterContext(agency="test", organisation_id="TEST")
+    args = _context_args(name)
+    context = AdapterContext(agency=args["agency"], organisation_id=args["organisation"])
     adapter = ADAPTERS[name]
     seen = 0
     for path in _inputs(name):
@@ -132,9 +142,11 @@ def test_rejects_name_a_stage_and_a_record(name: str) -> None:
         assert reject["record"]
 
 
-def _outcome(adapter: Adapter, data: bytes) -> None:
+def _outcome(name: str, data: bytes) -> None:
     """Split and translate ``data``; only DataError with a known stage may escape."""
-    context = AdapterContext(agency="test", organisation_id="TEST")
+    adapter = ADAPTERS[name]
+    args = _context_args(name)
+    context = AdapterContext(agency=args["agency"], organisation_id=args["organisation"])
     try:
         records = list(adapter.split(data, "fuzz"))
     except DataError as exc:
@@ -152,7 +164,7 @@ def _outcome(adapter: Adapter, data: bytes) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=2048))
 def test_arbitrary_bytes_never_raise_anything_but_data_error(name: str, data: bytes) -> None:
-    _outcome(ADAPTERS[name], data)
+    _outcome(name, data)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -164,5 +176,5 @@ def test_truncated_or_garbled_fixture_input_never_raises_anything_but_data_error
     for path in _inputs(name):
         data = path.read_bytes()
         at = int(len(data) * cut)
-        _outcome(ADAPTERS[name], data[:at])
-        _outcome(ADAPTERS[name], data[:at] + noise + data[at:])
+        _outcome(name, data[:at])
+        _outcome(name, data[:at] + noise + data[at:])
