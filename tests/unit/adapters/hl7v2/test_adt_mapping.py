@@ -75,7 +75,7 @@ def test_events_per_trigger(trigger: str, expected: list[str]) -> None:
 def test_a13_reopens_the_episode_without_an_end() -> None:
     events, _ = _run(_msg("A13", PID, _pv1(discharge="20240305120000")))
     time: dict[str, Any] = events[1].value["serviceEpisode"]["timeInformation"][0]
-    assert "endDateTime" not in time
+    assert time.get("endDateTime") is None
 
 
 def test_a03_closes_at_the_discharge_time_and_a11_when_cancelled() -> None:
