@@ -57,7 +57,12 @@ Provenance = tuple[Identifier, datetime]
 
 def provenance(context: AdapterContext, recorded_at: datetime) -> Provenance:
     """The publisher (by ODS code) and source recording time of the events of one record."""
-    return Identifier(ODS_ORGANISATION_SYSTEM, context.organisation_id), recorded_at
+    return _publisher(context.organisation_id), recorded_at
+
+
+@cache
+def _publisher(organisation: str) -> Identifier:
+    return Identifier(ODS_ORGANISATION_SYSTEM, organisation)
 
 
 def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
@@ -81,7 +86,7 @@ def _envelope(prov: Provenance, subjects: Iterable[Identifier]) -> dict[str, Any
 
 def person_recorded(person: Mapping[str, Any], *, key: Identifier, prov: Provenance) -> StandardEvent:
     """A Person as the agency now knows it: full state, consumers replace what they had."""
-    identifiers = [Identifier(i["system"], i["value"]) for i in person.get("identifier", [])]
+    identifiers = person.get("identifier")
     if not identifiers:
         raise DataError("person has no usable identifier", stage="map")
     record = _clean(person)
@@ -89,7 +94,13 @@ def person_recorded(person: Mapping[str, Any], *, key: Identifier, prov: Provena
         if field in record:
             record[field] = _symbol(vocabulary, record[field], field)
     record.setdefault("name", [])
-    value = _envelope(prov, identifiers) | {"person": record}
+    publisher, recorded_at = prov
+    value = {
+        "publisher": publisher.as_record(),
+        "recordedAt": recorded_at,
+        "subjectIdentifier": identifiers,
+        "person": record,
+    }
     return StandardEvent("person", key.key(), NS + "PersonRecorded", value)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "FORMER_UPN_SYSTEM",
@@ -82,6 +83,7 @@ def is_valid_la_code(la_code: str) -> bool:
     return _LA_CODE.fullmatch(la_code) is not None
 
 
+@lru_cache(maxsize=4096)
 def la_child_id_system(la_code: str) -> str:
     """The system of child identifiers issued by one local authority (DfE LA number)."""
     if not is_valid_la_code(la_code):
@@ -89,6 +91,7 @@ def la_child_id_system(la_code: str) -> str:
     return f"{MAIS_ID_BASE}la-child-id/{la_code}"
 
 
+@lru_cache(maxsize=4096)
 def local_system(organisation: str, kind: str) -> str:
     """The system of one kind of record number (``mrn``, ``episode`` …) issued by one organisation.
 

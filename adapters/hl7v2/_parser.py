@@ -76,29 +76,42 @@ class Segment:
             return unescape(raw, self.encoding)
         return raw
 
-    def value(self, n: int, component: int = 1, repetition: int = 0, subcomponent: int = 0) -> str:
+    def value(self, n: int, component: int = 1, repetition: int = 0, subcomponent: int = 0) -> str:  # noqa: PLR0911
         """Decoded text at ``SEG-n.component`` of the given repetition; ``""`` when absent.
 
         ``subcomponent`` 0 means the whole component; 1.. picks one subcomponent.
         """
-        raw = self.field(n)
+        fields = self.fields
+        if n >= len(fields):
+            return ""
+        raw = fields[n]
         if not raw:
             return ""
-        if repetition or self.encoding.repetition in raw:
-            reps = raw.split(self.encoding.repetition)
+        enc = self.encoding
+        if repetition or enc.repetition in raw:
+            reps = raw.split(enc.repetition)
             if repetition >= len(reps):
                 return ""
             raw = reps[repetition]
-        comps = raw.split(self.encoding.component) if self.encoding.component in raw else [raw]
-        if component > len(comps):
+        if enc.component in raw:
+            comps = raw.split(enc.component)
+            if component > len(comps):
+                return ""
+            part = comps[component - 1]
+        elif component == 1:
+            part = raw
+        else:
             return ""
-        part = comps[component - 1]
         if subcomponent:
-            subs = part.split(self.encoding.subcomponent)
+            subs = part.split(enc.subcomponent)
             if subcomponent > len(subs):
                 return ""
             part = subs[subcomponent - 1]
-        return self.text(part).strip()
+        if part == '""':
+            return ""
+        if enc.escape and enc.escape in part:
+            part = unescape(part, enc)
+        return part.strip()
 
 
 class Message:
