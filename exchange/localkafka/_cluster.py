@@ -204,10 +204,8 @@ class LocalKafkaCluster:
             f"{libs}/*",
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(node.properties_file),
+            f"--cluster-id={cluster_id}",
+            f"--config={node.properties_file}",
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
         if proc.returncode != 0:
@@ -287,8 +285,15 @@ class LocalKafkaCluster:
 
 
 def _new_cluster_id() -> str:
-    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one starting with ``-``: command-line parsers
+    would take it for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _read_pid(path: Path) -> int | None:

@@ -20,10 +20,18 @@ RECORDS = 10_000
 KILL_AT = 3_000  # records produced before the leader of partition 0 is killed
 
 
-def partition_leader(admin: AdminClient, topic: str, partition: int = 0) -> int:
-    description = admin.describe_topics(TopicCollection([topic]))[topic].result(timeout=30)
-    leader: int = description.partitions[partition].leader.id
-    return leader
+def partition_leader(admin: AdminClient, topic: str, partition: int = 0, timeout: float = 90) -> int:
+    """The partition's leader, asking again while a request lands on a broker that just died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        future = admin.describe_topics(TopicCollection([topic]), request_timeout=10)[topic]
+        try:
+            leader: int = future.result(timeout=15).partitions[partition].leader.id
+            return leader
+        except (KafkaException, TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def wait_for_full_isr(admin: AdminClient, topic: str, replicas: int, timeout: float = 60) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from exchange.errors import ConfigError, PrerequisiteError
 from exchange.localkafka import LocalKafkaCluster, free_port
+from exchange.localkafka._cluster import _new_cluster_id
 from exchange.localkafka._config import NodeSpec, render_server_properties
 from exchange.localkafka._jars import verify_jars
 from exchange.localkafka._prereqs import check_java, ensure_port_free, maven_executable
@@ -107,3 +109,10 @@ def test_stop_ignores_a_recorded_pid_that_is_not_our_broker(tmp_path: Path) -> N
     node.pid_file.write_text(f"{os.getpid()}\n")  # a live process, but not a broker of this folder
     assert cluster.running_pids() == {}
     assert cluster.stop(timeout=1) == []
+
+
+def test_cluster_ids_are_kafka_uuids_never_taken_for_options() -> None:
+    ids = [_new_cluster_id() for _ in range(2000)]
+    assert all(len(cluster_id) == 22 and not cluster_id.startswith("-") for cluster_id in ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id) for cluster_id in ids)
+    assert len(set(ids)) == len(ids)
