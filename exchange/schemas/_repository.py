@@ -1,7 +1,7 @@
 """Finding, reading and resolving the ``.avsc`` files of the standard.
 
 The standard lives in ``schemas/avro/`` at the root of the repository, one named type per file
-(``<Name>.avsc``), in sub-folders by kind (``types``, ``vocabularies``, ``entities``, ``events``).
+(``<Name>.avsc``), in sub-folders by kind (see :data:`KINDS`).
 Files refer to each other by full name (``"mais.v1.Identifier"``). A :class:`SchemaRepository`
 reads a folder of such files and produces, for any named type, a self-contained schema in which
 every referenced named type is written out in full at its first use (what a registry stores and a
@@ -33,7 +33,7 @@ NAMESPACE = "mais.v1"
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 
-KINDS = ("types", "vocabularies", "entities", "events")
+KINDS = ("vocabularies", "types", "entities", "messages", "events")
 """Sub-folders of a schemas directory, in dependency order (for documentation only)."""
 
 
@@ -82,7 +82,7 @@ class SchemaRepository:
         return found
 
     def kind_of(self, full_name: str) -> str:
-        """The sub-folder (``types``, ``vocabularies``, ``entities``, ``events``) a type lives in."""
+        """The sub-folder (one of :data:`KINDS`) a type lives in."""
         for path in self.root.rglob(f"{full_name.rsplit('.', 1)[-1]}.avsc"):
             return path.parent.name
         raise self._unknown(full_name)
