@@ -11,6 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
+from exchange.cli import schemas
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(schemas.app, name="schemas")
 
 
 _err = Console(stderr=True, highlight=False)
