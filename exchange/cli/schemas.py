@@ -10,10 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from exchange.compatibility import CompatibilityLevel
-from exchange.schemas import SchemaRepository, default_schemas_dir
-from exchange.schemas._docgen import render_standard
-from exchange.schemas._evolution import check_against_released, released_versions
-from exchange.schemas._modelgen import generate_models
+from exchange.schemas import (
+    SchemaRepository,
+    check_against_released,
+    default_schemas_dir,
+    generate_models,
+    released_versions,
+    render_standard,
+)
 
 __all__ = ["app"]
 

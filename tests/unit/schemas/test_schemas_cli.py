@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from exchange.cli import app
+from exchange.errors import ConfigError
 from exchange.schemas import default_repository
 from exchange.schemas._docgen import render_standard
 
@@ -121,7 +122,8 @@ def test_adding_an_optional_field_with_default_passes(tmp_path: Path) -> None:
 
 def test_missing_released_folder_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schemas", "check", "--released", str(tmp_path / "nowhere")])
-    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError)  # `mais` prints it with its hint, exit 2
+    assert "does not exist" in result.exception.message
 
 
 def test_docs_standard_md_is_current() -> None:
