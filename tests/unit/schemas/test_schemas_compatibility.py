@@ -96,7 +96,7 @@ def test_level_accepts_plain_strings(level: Any) -> None:
     assert check_compatibility(_record(BASE[1:]), [_record(BASE)], level)
 
 
-def test_recursive_schemas_are_checked_without_looping() -> None:
+def test_recursive_schemas_are_localised_to_the_field() -> None:
     def node(value_type: str) -> avro.schema.Schema:
         return avro.schema.parse(
             json.dumps(
