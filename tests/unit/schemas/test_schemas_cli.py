@@ -157,3 +157,18 @@ def test_docs_list_every_field_with_cardinality_and_alignment(name: str) -> None
         row = next(line for line in section.splitlines() if line.startswith(f"| `{field['name']}` |"))
         assert f"`{field['cardinality']}`" in row
         assert "standard:" in row or "fhir:" in row
+
+
+def test_validate_accepts_the_examples_and_rejects_by_field(tmp_path: Path) -> None:
+    examples = ROOT / "schemas" / "examples"
+    ok = runner.invoke(
+        app, ["schemas", "validate", str(examples / "Person.json"), str(examples / "AuditEntry.json")]
+    )
+    assert ok.exit_code == 0, ok.output
+    case = json.loads((examples / "invalid" / "nhs-number-bad-check-digit.json").read_text(encoding="utf-8"))
+    bad = tmp_path / "kai.json"
+    bad.write_text(json.dumps(case["value"]), encoding="utf-8")
+    result = runner.invoke(app, ["schemas", "validate", "--type", "mais.v1.Person", str(bad)])
+    assert result.exit_code == 1
+    assert "field 'identifier[0].value'" in result.output
+    assert "9990000027" not in result.output
