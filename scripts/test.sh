@@ -15,6 +15,7 @@ echo "== mypy (strict)"
 echo "== pytest"
 set +e
 # test brokers keep their state under .mais/pytest so a leftover one can be found and stopped
+mkdir -p .mais
 .venv/bin/python -m pytest --basetemp=.mais/pytest "$@"
 status=$?
 set -e
