@@ -18,7 +18,9 @@ from schemas_reference_extract import FACTS, extract
 
 from exchange.schemas import VOCABULARIES, code_table, default_repository
 
-REFERENCE = Path(os.environ.get("MAIS_REFERENCE_DIR", "/work/shared/reference/socialcaredata"))
+# the reference copies sit in shared/ beside the repository (as on the developers' machines and CI)
+_BESIDE_REPO = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "socialcaredata"
+REFERENCE = Path(os.environ.get("MAIS_REFERENCE_DIR", str(_BESIDE_REPO)))
 FACTS_DATA: dict[str, Any] = json.loads(FACTS.read_text(encoding="utf-8"))
 
 # PUB01 gives cardinalities in prose ("Multi-valued", "Optional", the conformance note); this is
