@@ -222,7 +222,9 @@ def _episode(
     patient_class = pv1.value(2).upper() or "U"
     service_code = pv1.value(10) or patient_class
     service = Identifier(local_system(context.organisation_id, "service"), service_code)
-    location = " ".join(p for p in (pv1.value(3, 4), pv1.value(3, 1), pv1.value(3, 2), pv1.value(3, 3)) if p)
+    # PL-9 (location description) when the feed gives one, else facility, point of care, room, bed
+    parts = (pv1.value(3, 4), pv1.value(3, 1), pv1.value(3, 2), pv1.value(3, 3))
+    location = pv1.value(3, 9) or " ".join(p for p in parts if p)
     episode: dict[str, Any] = {
         "identifier": [visit.as_record()],
         "type": [coding(_PATIENT_CLASS_SYSTEM, patient_class, _PATIENT_CLASS.get(patient_class))],

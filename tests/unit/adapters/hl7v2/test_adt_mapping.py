@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.hl7v2 import translate
 from exchange.adapter import AdapterContext, SourceRecord, StandardEvent
@@ -155,3 +158,25 @@ def test_nhs_ethnic_category_in_pid_22_becomes_ons_2021(code: str, symbol: str |
     fields = "|".join(["PID", "1", "", "1^^^RX1^MR"] + [""] * 18 + [code])
     events, _ = _run(_msg("A31", fields))
     assert events[0].value["person"].get("ethnicityCode") == symbol
+
+
+FEED = (Path(__file__).parents[3] / "fixtures" / "adapters" / "hl7v2" / "adt_feed.hl7").read_bytes()
+MESSAGES = [m for m in FEED.replace(b"\r\n", b"\r").replace(b"\n", b"\r").split(b"MSH|")[1:]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    which=st.integers(min_value=0, max_value=len(MESSAGES) - 1),
+    position=st.floats(min_value=0.0, max_value=1.0),
+    junk=st.text(alphabet='|^~\\&\r\nA0 "#', max_size=12),
+)
+def test_messages_with_delimiters_injected_anywhere_fail_only_as_data_errors(
+    which: int, position: float, junk: str
+) -> None:
+    message = b"MSH|" + MESSAGES[which]
+    at = 9 + int((len(message) - 9) * position)  # keep MSH-1 and MSH-2 intact
+    mutated = message[:at] + junk.encode() + message[at:]
+    try:
+        _run(mutated)
+    except DataError as exc:
+        assert exc.stage in {"parse", "map", "validate"}
