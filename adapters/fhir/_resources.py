@@ -86,6 +86,14 @@ def _rewrite(node: Any, targets: dict[str, str], depth: int) -> Any:
     return node
 
 
+def _location(loc: tuple[int | str, ...], kind: str) -> str:
+    """An error's element path; an unknown element is not named (its name came from the input)."""
+    parts = [str(p) for p in loc]
+    if kind == "extra_forbidden":
+        parts = [*parts[:-1], "(unknown element)"]
+    return ".".join(parts)
+
+
 def validate_resource(resource: dict[str, Any]) -> str:
     """Validate one resource against its FHIR model; return its type. Unknown types are refused."""
     kind = resource.get("resourceType")
@@ -97,7 +105,7 @@ def validate_resource(resource: dict[str, Any]) -> str:
     try:
         model.model_validate(resource)
     except ValidationError as exc:
-        where = sorted({".".join(str(p) for p in error["loc"]) for error in exc.errors()})[:5]
+        where = sorted({_location(error["loc"], error["type"]) for error in exc.errors()})[:5]
         raise DataError(f"{kind} is not valid FHIR R4 at {', '.join(where)}", stage="parse") from None
     except (ValueError, TypeError, RecursionError):
         raise DataError(f"{kind} is not valid FHIR R4", stage="parse") from None

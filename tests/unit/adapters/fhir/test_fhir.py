@@ -119,3 +119,10 @@ def test_invalid_fhir_is_rejected_naming_the_element_not_the_value() -> None:
 def test_events_without_a_fhir_form_are_refused() -> None:
     with pytest.raises(DataError):
         to_fhir("mais.v1.PersonsMerged", {})
+
+
+def test_unknown_elements_are_reported_without_their_names() -> None:
+    with pytest.raises(DataError) as info:
+        _events({"resourceType": "Patient", "id": "x", "Jane Doe": 1})
+    assert "Jane Doe" not in info.value.message
+    assert "(unknown element)" in info.value.message
