@@ -11,6 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
+from exchange.cli import registry
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+app.add_typer(registry.app, name="registry")
 
 _err = Console(stderr=True, highlight=False)
 

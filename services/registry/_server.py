@@ -1,0 +1,100 @@
+"""Running the registry: build the app for a store, serve it with uvicorn, stop cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from services.registry._api import RegistryApi, build_app
+from services.registry._kafka import KafkaLog, ensure_topic
+from services.registry._policy import Policy
+from services.registry._settings import RegistrySettings
+from services.registry._store import Log, Store
+
+__all__ = ["create_app", "serve"]
+
+_log = structlog.get_logger("mais.registry")
+
+
+def _policy(settings: RegistrySettings) -> Policy:
+    return Policy(
+        default_compatibility=settings.default_compatibility,
+        standard_prefixes=settings.standard_subject_prefixes,
+        standard_compatibility=settings.standard_compatibility,
+    )
+
+
+def create_app(settings: RegistrySettings, log: Log | None = None) -> Starlette:
+    """The registry as an ASGI app; its lifespan loads state from the log and stops it at exit.
+
+    ``log`` defaults to the Kafka topic of ``settings`` (created if missing at start-up).
+    """
+    instance_id = settings.instance_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+    def open_store() -> Store:
+        the_log = log
+        if the_log is None:
+            ensure_topic(settings.kafka, settings.topic, timeout=settings.timeout_seconds)
+            the_log = KafkaLog(settings.kafka, settings.topic, timeout=settings.timeout_seconds)
+        store = Store(the_log, instance_id=instance_id, timeout=settings.timeout_seconds)
+        store.start()
+        return store
+
+    api = RegistryApi(_policy(settings))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        store = await run_in_threadpool(open_store)
+        api.attach(store)
+        _log.info("registry_started", topic=settings.topic, instance=instance_id)
+        try:
+            yield
+        finally:
+            api.attach(None)
+            await run_in_threadpool(store.stop)
+            _log.info("registry_stopped", instance=instance_id)
+
+    return build_app(api, lifespan)
+
+
+def configure_logging() -> None:
+    """JSON logs on stderr, one object per line."""
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def serve(settings: RegistrySettings) -> None:
+    """Serve until SIGINT/SIGTERM; uvicorn drains requests, then the lifespan stops the store."""
+    configure_logging()
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(1)
