@@ -97,7 +97,10 @@ class KafkaLog:
     def poll(self, timeout: float) -> LogBatch:
         records: list[LogRecord] = []
         end: int | None = None
-        for msg in self._consumer.consume(num_messages=500, timeout=timeout):
+        first = self._consumer.poll(timeout)
+        if first is None:
+            return LogBatch(records, end)
+        for msg in [first, *self._consumer.consume(num_messages=500, timeout=0)]:
             err = msg.error()
             if err is None:
                 records.append(LogRecord(msg.offset() or 0, msg.key(), msg.value()))

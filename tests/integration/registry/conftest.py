@@ -1,0 +1,133 @@
+"""Registries for integration tests: real broker, one fresh ``_schemas``-style topic per test.
+
+``start_registry`` runs the service in this process (uvicorn on a thread); ``spawn_registry``
+runs ``python -m services.registry`` as a child process, for restart and kill -9 tests.
+Tests talk to both only through confluent-kafka's ``SchemaRegistryClient``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from exchange.localkafka import free_port
+from exchange.settings import KafkaSettings
+from services.registry import RegistrySettings, create_app
+
+_START_TIMEOUT = 60.0
+
+
+def wait_healthy(url: str, timeout: float = _START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"registry at {url} not healthy after {timeout}s")
+
+
+@dataclass
+class InProcessRegistry:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def client(self) -> SchemaRegistryClient:
+        return SchemaRegistryClient({"url": self.url})
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def registry_topic(unique_topic: Callable[..., str]) -> str:
+    return unique_topic("schemas")
+
+
+@pytest.fixture
+def start_registry(kafka_bootstrap: str, registry_topic: str) -> Iterator[Callable[..., InProcessRegistry]]:
+    started: list[InProcessRegistry] = []
+
+    def start(topic: str | None = None, **overrides: object) -> InProcessRegistry:
+        settings = RegistrySettings(
+            host="127.0.0.1",
+            port=free_port(),
+            topic=topic or registry_topic,
+            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+            **overrides,  # type: ignore[arg-type]
+        )
+        config = uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_config=None, lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        registry = InProcessRegistry(settings.url, server, thread)
+        started.append(registry)
+        wait_healthy(registry.url)
+        return registry
+
+    yield start
+    for registry in started:
+        registry.stop()
+
+
+@dataclass
+class ChildRegistry:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def client(self) -> SchemaRegistryClient:
+        return SchemaRegistryClient({"url": self.url})
+
+
+@pytest.fixture
+def spawn_registry(kafka_bootstrap: str, registry_topic: str) -> Iterator[Callable[..., ChildRegistry]]:
+    children: list[ChildRegistry] = []
+
+    def spawn(port: int | None = None) -> ChildRegistry:
+        port = port or free_port()
+        env = {
+            **os.environ,
+            "MAIS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "MAIS_REGISTRY_PORT": str(port),
+            "MAIS_REGISTRY_TOPIC": registry_topic,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.registry"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        child = ChildRegistry(f"http://127.0.0.1:{port}", process)
+        children.append(child)
+        try:
+            wait_healthy(child.url)
+        except TimeoutError:
+            process.kill()
+            _out, err = process.communicate(timeout=10)
+            raise AssertionError(f"registry did not start: {err.decode(errors='replace')[-2000:]}") from None
+        return child
+
+    yield spawn
+    for child in children:
+        if child.process.poll() is None:
+            child.process.kill()
+            child.process.wait(timeout=10)
+        if child.process.stderr is not None:
+            child.process.stderr.close()
