@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from registry_memlog import SharedLog
 from starlette.testclient import TestClient
 
 from services.registry import RegistrySettings, create_app
-from registry_memlog import SharedLog
 
 
 @pytest.fixture
