@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import dev, registry
+from exchange.cli import dev, registry, schemas
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(dev.app, name="dev")
 app.add_typer(registry.app, name="registry")
+app.add_typer(schemas.app, name="schemas")
 
 _err = Console(stderr=True, highlight=False)
 
