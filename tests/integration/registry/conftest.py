@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -58,32 +59,54 @@ def registry_topic(unique_topic: Callable[..., str]) -> str:
     return unique_topic("schemas")
 
 
+def launch(settings: RegistrySettings) -> InProcessRegistry:
+    """Serve ``settings`` with uvicorn on a thread of this process; return once healthy."""
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    registry = InProcessRegistry(settings.url, server, thread)
+    try:
+        wait_healthy(registry.url)
+    except TimeoutError:
+        registry.stop()
+        raise
+    return registry
+
+
 @pytest.fixture
 def start_registry(kafka_bootstrap: str, registry_topic: str) -> Iterator[Callable[..., InProcessRegistry]]:
     started: list[InProcessRegistry] = []
 
     def start(topic: str | None = None, **overrides: object) -> InProcessRegistry:
         settings = RegistrySettings(
-            host="127.0.0.1",
             port=free_port(),
             topic=topic or registry_topic,
             kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
             **overrides,  # type: ignore[arg-type]
         )
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_config=None, lifespan="on"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        registry = InProcessRegistry(settings.url, server, thread)
+        registry = launch(settings)
         started.append(registry)
-        wait_healthy(registry.url)
         return registry
 
     yield start
     for registry in started:
         registry.stop()
+
+
+@pytest.fixture(scope="module")
+def module_registry(kafka_bootstrap: str) -> Iterator[InProcessRegistry]:
+    """One registry (own topic) shared by a module's tests; each test uses its own subjects."""
+    settings = RegistrySettings(
+        port=free_port(),
+        topic=f"test.registry-module.{uuid.uuid4().hex[:10]}",
+        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+    )
+    registry = launch(settings)
+    yield registry
+    registry.stop()
 
 
 @dataclass
