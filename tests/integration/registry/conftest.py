@@ -7,6 +7,7 @@ Tests talk to both only through confluent-kafka's ``SchemaRegistryClient``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -113,13 +115,26 @@ def module_registry(kafka_bootstrap: str) -> Iterator[InProcessRegistry]:
 class ChildRegistry:
     url: str
     process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_events(self) -> list[str]:
+        """The ``event`` of every JSON log line the child wrote so far."""
+        events = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                events.append(str(json.loads(line).get("event")))
+            except json.JSONDecodeError:
+                continue
+        return events
 
     def client(self) -> SchemaRegistryClient:
         return SchemaRegistryClient({"url": self.url})
 
 
 @pytest.fixture
-def spawn_registry(kafka_bootstrap: str, registry_topic: str) -> Iterator[Callable[..., ChildRegistry]]:
+def spawn_registry(
+    kafka_bootstrap: str, registry_topic: str, tmp_path: Path
+) -> Iterator[Callable[..., ChildRegistry]]:
     children: list[ChildRegistry] = []
 
     def spawn(port: int | None = None) -> ChildRegistry:
@@ -130,20 +145,22 @@ def spawn_registry(kafka_bootstrap: str, registry_topic: str) -> Iterator[Callab
             "MAIS_REGISTRY_PORT": str(port),
             "MAIS_REGISTRY_TOPIC": registry_topic,
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.registry"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        child = ChildRegistry(f"http://127.0.0.1:{port}", process)
+        log_path = tmp_path / f"registry-{len(children)}.log"
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "services.registry"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
+        child = ChildRegistry(f"http://127.0.0.1:{port}", process, log_path)
         children.append(child)
         try:
             wait_healthy(child.url)
         except TimeoutError:
             process.kill()
-            _out, err = process.communicate(timeout=10)
-            raise AssertionError(f"registry did not start: {err.decode(errors='replace')[-2000:]}") from None
+            process.wait(timeout=10)
+            raise AssertionError(f"registry did not start: {log_path.read_text()[-2000:]}") from None
         return child
 
     yield spawn
@@ -151,5 +168,3 @@ def spawn_registry(kafka_bootstrap: str, registry_topic: str) -> Iterator[Callab
         if child.process.poll() is None:
             child.process.kill()
             child.process.wait(timeout=10)
-        if child.process.stderr is not None:
-            child.process.stderr.close()
