@@ -18,6 +18,7 @@ depends only on the record and its offset, so replays (and compaction) agree for
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -73,7 +74,7 @@ class Store:
         *,
         instance_id: str,
         timeout: float = 15.0,
-        write_attempts: int = 64,
+        write_attempts: int = 1000,
     ) -> None:
         self.state = RegistryState()
         self.lock = threading.RLock()
@@ -153,14 +154,22 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, planner: Callable[[RegistryState], Plan[T]]) -> T:
-        """Plan against the caught-up state and append; retry when another writer got there first."""
+        """Plan against the caught-up state and append; retry when another writer got there first.
+
+        Only a writer that has just won appends anything else (its cleanup tombstones, and the
+        tombstones of its own earlier losing records): a loser appending would push the next
+        winner off its slot, and two instances could then keep beating each other forever.
+        """
         with self._write_lock:
-            for _attempt in range(self._attempts):
+            lost: list[bytes] = []
+            deadline = time.monotonic() + self._timeout
+            for attempt in range(self._attempts):
                 expected = self._log.end_offset()
                 self._wait_for(expected)
                 with self.lock:
                     plan = planner(self.state)
                 if plan.record_type is None:
+                    self._tombstone(lost)
                     return plan.result
                 key = record_key(plan.record_type, plan.subject, expected)
                 value = {
@@ -172,10 +181,16 @@ class Store:
                 offset = self._log.append(key, json.dumps(value, separators=(",", ":")).encode())
                 self._wait_for(offset + 1)
                 if offset == expected:
-                    for stale in plan.cleanup:
-                        self._log.append(stale, None)
+                    self._tombstone([*plan.cleanup, *lost])
                     return plan.result
                 LOST_RACES.inc()
-                _log.info("write_lost_race", expected=expected, landed=offset)
-                self._log.append(key, None)
-        raise RegistryError.timeout(f"no write slot won in {self._attempts} attempts; too much contention")
+                _log.info("write_lost_race", expected=expected, landed=offset, attempt=attempt)
+                lost.append(key)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))  # noqa: S311 - jitter
+        raise RegistryError.timeout("no write slot won in time; too much contention on the registry log")
+
+    def _tombstone(self, keys: Sequence[bytes]) -> None:
+        for key in keys:
+            self._log.append(key, None)
