@@ -8,12 +8,22 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
+from confluent_kafka.schema_registry import (
+    ConfigCompatibilityLevel,
+    Schema,
+    SchemaReference,
+    SchemaRegistryClient,
+)
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 pytestmark = pytest.mark.integration
+
+
+def fresh_client(client: SchemaRegistryClient) -> SchemaRegistryClient:
+    """A second client on the same registry, with empty caches (every answer from the server)."""
+    return SchemaRegistryClient({"url": client.config()["url"]})  # type: ignore[no-untyped-call]
 
 
 def record(name: str, *fields: dict[str, Any], namespace: str = "uk.mais.test") -> Schema:
@@ -47,8 +57,8 @@ def test_register_lookup_and_versions(client: SchemaRegistryClient) -> None:
     assert second != first
 
     # the same schema, differently spelled, is the same registration (no new version, same id)
-    respelled = Schema(json.dumps(json.loads(PERSON_V1.schema_str), indent=4), "AVRO")
-    fresh = SchemaRegistryClient({"url": client.config()["url"]})
+    respelled = Schema(json.dumps(json.loads(str(PERSON_V1.schema_str)), indent=4), "AVRO")
+    fresh = fresh_client(client)
     assert fresh.register_schema("people-value", respelled) == first
     assert fresh.get_versions("people-value") == [1, 2]
 
@@ -57,7 +67,7 @@ def test_register_lookup_and_versions(client: SchemaRegistryClient) -> None:
 
     latest = fresh.get_latest_version("people-value")
     assert (latest.version, latest.schema_id) == (2, second)
-    assert json.loads(latest.schema.schema_str) == json.loads(PERSON_V2.schema_str)
+    assert json.loads(str(latest.schema.schema_str)) == json.loads(str(PERSON_V2.schema_str))
     assert fresh.get_version("people-value", 1).schema_id == first
 
     # the same schema under another subject keeps its id
@@ -91,7 +101,7 @@ def test_soft_and_permanent_deletes(client: SchemaRegistryClient) -> None:
     assert client.get_versions("d-value") == [2]
     assert client.get_versions("d-value", deleted=True) == [1, 2]
     # a soft-deleted version still resolves by id, so old records stay readable
-    assert SchemaRegistryClient({"url": client.config()["url"]}).get_schema(v1).schema_str
+    assert fresh_client(client).get_schema(v1).schema_str
 
     assert error_of(lambda: client.delete_subject("d-value", permanent=True)).error_code == 40405
     assert client.delete_subject("d-value") == [2]
@@ -104,7 +114,7 @@ def test_soft_and_permanent_deletes(client: SchemaRegistryClient) -> None:
     # ids are never reused: the next new schema gets a fresh id, the old ids are gone
     v3 = client.register_schema("d-value", record("Other", {"name": "x", "type": "long"}))
     assert v3 > max(v1, v2)
-    fresh = SchemaRegistryClient({"url": client.config()["url"]})
+    fresh = fresh_client(client)
     assert error_of(lambda: fresh.get_schema(v2)).error_code == 40403
     # after a permanent delete the subject starts again at version 1
     assert fresh.get_latest_version("d-value").version == 1
@@ -114,13 +124,13 @@ def test_config_and_mode(client: SchemaRegistryClient) -> None:
     assert client.get_compatibility() == "BACKWARD"
     client.set_compatibility(level="FULL")
     assert client.get_compatibility() == "FULL"
-    assert client.get_config().compatibility_level.value == "FULL"
+    assert client.get_config().compatibility_level == ConfigCompatibilityLevel.FULL
 
     assert error_of(lambda: client.get_compatibility("plain-value")).error_code == 40408
     assert client.get_compatibility("mais.la1.person.v1-value") == "FULL_TRANSITIVE"
     client.set_compatibility("plain-value", "NONE")
     assert client.get_compatibility("plain-value") == "NONE"
-    assert client.delete_config("plain-value").compatibility_level.value == "NONE"
+    assert client.delete_config("plain-value").compatibility_level == ConfigCompatibilityLevel.NONE
     assert error_of(lambda: client.get_compatibility("plain-value")).error_code == 40408
 
     bad = error_of(lambda: client.set_compatibility(level="SIDEWAYS"))
@@ -203,7 +213,7 @@ def test_serializer_round_trip_through_kafka(
     )
     consumer.subscribe([topic])
     # a client that has never seen the schema resolves the writer schema by id from the registry
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": client.config()["url"]}))
+    deserializer = AvroDeserializer(fresh_client(client))
     got: list[Any] = []
     try:
         while len(got) < len(values):

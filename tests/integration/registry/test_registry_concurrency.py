@@ -65,7 +65,7 @@ def test_concurrent_writers_on_two_instances_never_share_an_id(
     for instance in (a, b):
         client = SchemaRegistryClient({"url": instance.url})
         for text, sid in distinct.items():
-            assert json.loads(client.get_schema(sid).schema_str) == json.loads(text)
+            assert json.loads(str(client.get_schema(sid).schema_str)) == json.loads(text)
     client_a = SchemaRegistryClient({"url": a.url})
     client_b = SchemaRegistryClient({"url": b.url})
     for index in range(writers):

@@ -8,11 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confluent_kafka import TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource
+from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 pytestmark = pytest.mark.integration
+
+
+def fresh_client(client: SchemaRegistryClient) -> SchemaRegistryClient:
+    """A second client on the same registry, with empty caches (every answer from the server)."""
+    return SchemaRegistryClient({"url": client.config()["url"]})  # type: ignore[no-untyped-call]
 
 
 def version_schema(n: int) -> Schema:
@@ -37,7 +41,7 @@ def seed(client: SchemaRegistryClient) -> dict[str, Any]:
 
 
 def snapshot(client: SchemaRegistryClient) -> dict[str, Any]:
-    fresh = SchemaRegistryClient({"url": client.config()["url"]})
+    fresh = fresh_client(client)
     subjects = fresh.get_subjects(deleted=True)
     versions = {s: fresh.get_versions(s, deleted=True) for s in subjects}
     return {
@@ -59,7 +63,7 @@ def test_restart_keeps_ids_versions_and_config(spawn_registry: Callable[..., Any
     first.process.send_signal(signal.SIGTERM)
     # graceful: uvicorn drains requests, the lifespan closes the store, then the signal ends it
     assert first.process.wait(timeout=30) in (0, -signal.SIGTERM)
-    assert first.log_events()[-1] == "registry_stopped"
+    assert "registry_stopped" in first.log_events()
 
     second = spawn_registry()
     client = second.client()
@@ -94,4 +98,3 @@ def test_topic_is_created_compacted_with_one_partition(
     resource = ConfigResource(ConfigResource.Type.TOPIC, registry_topic)
     configs = admin.describe_configs([resource])[resource].result(timeout=10)
     assert configs["cleanup.policy"].value == "compact"
-    assert TopicPartition(registry_topic, 0).partition == 0
