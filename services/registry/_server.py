@@ -14,7 +14,9 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from exchange.errors import PrerequisiteError
 from services.registry._api import RegistryApi, build_app
+from services.registry._errors import RegistryError
 from services.registry._kafka import KafkaLog, ensure_topic
 from services.registry._policy import Policy
 from services.registry._settings import RegistrySettings
@@ -93,9 +95,29 @@ def configure_logging() -> None:
     root.setLevel(logging.INFO)
 
 
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise PrerequisiteError(
+                f"cannot listen on {host}:{port} (in use or not an address of this machine)",
+                hint="stop what uses the port, or set MAIS_REGISTRY_PORT / --port to another one",
+            ) from None
+
+
 def serve(settings: RegistrySettings) -> None:
     """Serve until SIGINT/SIGTERM; uvicorn drains requests, then the lifespan stops the store."""
     configure_logging()
+    _check_port(settings.host, settings.port)
+    try:
+        ensure_topic(settings.kafka, settings.topic, timeout=settings.timeout_seconds)
+    except RegistryError as exc:
+        raise PrerequisiteError(
+            f"the registry cannot use its Kafka topic {settings.topic}: {exc.message}",
+            hint="start Kafka (`mais dev up`) or point MAIS_KAFKA_BOOTSTRAP_SERVERS at a running cluster",
+        ) from None
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -108,4 +130,7 @@ def serve(settings: RegistrySettings) -> None:
     server = uvicorn.Server(config)
     server.run()
     if not server.started:
-        raise SystemExit(1)
+        raise PrerequisiteError(
+            "the registry did not start; its log above says why",
+            hint="check that Kafka is reachable and the topic is a one-partition compacted topic",
+        )

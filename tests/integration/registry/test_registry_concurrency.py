@@ -74,3 +74,17 @@ def test_concurrent_writers_on_two_instances_never_share_an_id(
         assert client_b.get_versions(subject) == client_a.get_versions(subject)
     # the instances did contend for log slots (both are in this process: one metric)
     assert lost_races(a.url) > races_before
+
+
+def test_an_id_registered_on_one_instance_resolves_at_once_on_another(
+    start_registry: Callable[..., Any],
+) -> None:
+    a, b = start_registry(), start_registry()
+    writer = SchemaRegistryClient({"url": a.url})
+    reader = SchemaRegistryClient({"url": b.url})
+    for n in range(10):
+        text = distinct_schema(99, n)
+        sid = writer.register_schema(f"x{n}-value", Schema(text, "AVRO"))
+        # no sleep: b catches up with the log when it does not know the id yet
+        assert json.loads(str(reader.get_schema(sid).schema_str)) == json.loads(text)
+        assert reader.get_latest_version(f"x{n}-value").schema_id == sid
