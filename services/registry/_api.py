@@ -90,16 +90,24 @@ class RegistryApi:
 
     # -- helpers ------------------------------------------------------------------------------
     async def _read(self, query: Callable[[RegistryState], T]) -> T:
-        """Answer from applied state; on a miss, catch up with the log end once and retry."""
+        """Answer from applied state (off the event loop: a writer may hold the state lock).
+
+        On a miss, catch up with the end of the log once and ask again, so an id or version
+        written through another instance a moment ago is found.
+        """
+        store = self.store
+
+        def locked() -> T:
+            with store.lock:
+                return query(store.state)
+
         try:
-            with self.store.lock:
-                return query(self.store.state)
+            return await run_in_threadpool(locked)
         except RegistryError as exc:
             if exc.status != 404:
                 raise
-        await run_in_threadpool(self.store.sync)
-        with self.store.lock:
-            return query(self.store.state)
+        await run_in_threadpool(store.sync)
+        return await run_in_threadpool(locked)
 
     async def _write(self, planner: Callable[[RegistryState], Plan[T]]) -> T:
         return await run_in_threadpool(self.store.write, planner)

@@ -136,11 +136,19 @@ class Store:
 
     # -- waiting ------------------------------------------------------------------------------
     def _wait_for(self, position: int) -> None:
+        """Wait until the reader has applied everything before ``position``.
+
+        Gives up only after ``timeout`` seconds *without progress*, so loading a long log at
+        start-up is not cut short while it is still advancing.
+        """
         deadline = time.monotonic() + self._timeout
         with self._changed:
+            seen = self._position
             while self._position < position:
                 if self._failure is not None:
                     raise RegistryError.store_error(f"the log reader stopped ({self._failure})")
+                if self._position > seen:
+                    seen, deadline = self._position, time.monotonic() + self._timeout
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise RegistryError.timeout(
