@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from typing import Any
@@ -19,11 +20,14 @@ __all__ = ["KafkaLog", "ensure_topic"]
 
 _log = structlog.get_logger("mais.registry.kafka")
 TOPIC_CONFIG = {"cleanup.policy": "compact"}
+# librdkafka's own messages go through stdlib logging (JSON lines when served), not raw stderr
+_CLIENT_LOGGER = logging.getLogger("mais.registry.librdkafka")
 
 
 def ensure_topic(kafka: KafkaSettings, topic: str, *, timeout: float = 15.0) -> None:
     """Create ``topic`` (compacted, one partition, replication min(3, brokers)) if it is missing."""
-    admin = AdminClient(dict(kafka.confluent_config()))
+    admin_conf: dict[str, Any] = {**kafka.confluent_config(), "logger": _CLIENT_LOGGER}
+    admin = AdminClient(admin_conf)
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException as exc:
@@ -55,7 +59,7 @@ class KafkaLog:
     def __init__(self, kafka: KafkaSettings, topic: str, *, timeout: float = 15.0) -> None:
         self._topic = topic
         self._timeout = timeout
-        base = kafka.confluent_config()
+        base: dict[str, Any] = {**kafka.confluent_config(), "logger": _CLIENT_LOGGER}
         self._producer = Producer({**base, "enable.idempotence": True, "acks": "all", "linger.ms": 0})
         reader_conf: dict[str, Any] = {
             **base,
