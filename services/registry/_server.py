@@ -15,8 +15,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from exchange.errors import PrerequisiteError
-from services.registry._api import RegistryApi, build_app
+from services.registry._api import RegistryApi
 from services.registry._errors import RegistryError
+from services.registry._http import build_app
 from services.registry._kafka import KafkaLog, ensure_topic
 from services.registry._policy import Policy
 from services.registry._settings import RegistrySettings
