@@ -11,6 +11,9 @@ import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from exchange.settings import KafkaSettings
+from services.registry._kafka import ensure_topic
+
 pytestmark = pytest.mark.integration
 
 
@@ -98,3 +101,15 @@ def test_topic_is_created_compacted_with_one_partition(
     resource = ConfigResource(ConfigResource.Type.TOPIC, registry_topic)
     configs = admin.describe_configs([resource])[resource].result(timeout=10)
     assert configs["cleanup.policy"].value == "compact"
+
+
+@pytest.mark.slow
+def test_topic_is_replicated_three_times_on_a_three_node_cluster(
+    kafka_cluster3: Any, unique_topic: Callable[..., str]
+) -> None:
+    topic = unique_topic("schemas")
+    ensure_topic(KafkaSettings(bootstrap_servers=kafka_cluster3.bootstrap_servers), topic)
+    admin = AdminClient({"bootstrap.servers": kafka_cluster3.bootstrap_servers})
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    assert list(partitions) == [0]
+    assert len(partitions[0].replicas) == 3
