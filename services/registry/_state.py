@@ -7,9 +7,9 @@ A record is a *conditional append*: its writer saw the log up to offset ``expect
 the record from that state, so the record is valid only if it landed exactly at ``expected``.
 A record found at any other offset lost a race with another writer and is ignored by everyone.
 Because Kafka keeps offsets through compaction, that decision never changes on a later replay.
-Every record key carries its ``expected`` offset, so no two accepted records share a key and
-compaction removes only what a writer deliberately tombstoned (permanently deleted schema text,
-records that lost a race).
+Every record key carries a unique write id, so no two records share a key and compaction removes
+only what a writer deliberately tombstoned (permanently deleted schema text, records that lost a
+race).
 """
 
 from __future__ import annotations
@@ -73,9 +73,13 @@ class VersionEntry:
     deleted: bool = False
 
 
-def record_key(record_type: str, subject: str | None, expected: int) -> bytes:
+def record_key(record_type: str, subject: str | None, expected: int, write_id: str) -> bytes:
+    """The Kafka key of one write attempt. ``write_id`` is unique per attempt: two writers that
+    planned the same change from the same offset must not share a key, or the loser's tombstone
+    would make compaction remove the winner's record."""
     return json.dumps(
-        {"keytype": record_type, "subject": subject, "expected": expected}, separators=(",", ":")
+        {"keytype": record_type, "subject": subject, "expected": expected, "write": write_id},
+        separators=(",", ":"),
     ).encode()
 
 

@@ -21,6 +21,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -174,12 +175,16 @@ class Store:
             for attempt in range(self._attempts):
                 expected = self._log.end_offset()
                 self._wait_for(expected)
-                with self.lock:
-                    plan = planner(self.state)
+                try:
+                    with self.lock:
+                        plan = planner(self.state)
+                except RegistryError:
+                    self._tombstone(lost)
+                    raise
                 if plan.record_type is None:
                     self._tombstone(lost)
                     return plan.result
-                key = record_key(plan.record_type, plan.subject, expected)
+                key = record_key(plan.record_type, plan.subject, expected, uuid.uuid4().hex)
                 value = {
                     "type": plan.record_type,
                     "expected": expected,

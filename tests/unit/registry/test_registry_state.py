@@ -20,7 +20,7 @@ def schema_record(expected: int, subject: str, version: int, schema_id: int, tex
 
 
 def apply(state: RegistryState, offset: int, record_type: str, data: bytes) -> Applied:
-    return state.apply(offset, record_key(record_type, None, offset), data)
+    return state.apply(offset, record_key(record_type, None, offset, f"w{offset}"), data)
 
 
 def test_a_record_counts_only_at_the_offset_its_writer_expected() -> None:
@@ -67,7 +67,7 @@ def test_permanent_delete_forgets_the_schema_but_never_the_id() -> None:
 
     # after compaction only the delete record is left, and it still carries the highest id
     replayed = RegistryState()
-    replayed.apply(3, record_key("DELETE_VERSIONS", "s", 3), delete)
+    replayed.apply(3, record_key("DELETE_VERSIONS", "s", 3, "w3"), delete)
     assert replayed.max_id == 5
 
 

@@ -102,3 +102,23 @@ def test_replay_after_compaction_rebuilds_the_same_state(stores: list[Store], sh
     # the permanently deleted schema text is gone from the log itself
     texts = [json.loads(r.value).get("schema", "") for r in shared_log.records if r.value]
     assert not any('"R0"' in t or '"R4"' in t for t in texts)
+
+
+def test_a_losing_record_for_the_same_subject_does_not_take_the_winner_with_it(
+    stores: list[Store], shared_log: SharedLog
+) -> None:
+    a, b = stores
+    interfered = threading.Event()
+
+    def planner_with_interference(state: RegistryState) -> Plan[dict[str, int]]:
+        plan = plan_register(state, POLICY, PARSER, "same-value", schema("A"), normalize=False)
+        if not interfered.is_set():
+            interfered.set()  # b registers in the very same subject from the very same offset
+            assert register(b, "same-value", "B") == 1
+        return plan
+
+    assert a.write(planner_with_interference) == {"id": 2}
+    shared_log.compact()  # the loser's tombstone must not remove b's accepted record
+    again = replayed(shared_log)
+    assert [(v.version, v.schema_id) for v in again.versions("same-value")] == [(1, 1), (2, 2)]
+    assert again.schemas == a.state.schemas
