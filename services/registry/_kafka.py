@@ -41,8 +41,14 @@ def ensure_topic(kafka: KafkaSettings, topic: str, *, timeout: float = 15.0) -> 
             )
         return
     replication = min(3, max(1, len(metadata.brokers)))
+    config = {
+        **TOPIC_CONFIG,
+        # an acknowledged write survives losing one replica; one replica down does not stop writes
+        "min.insync.replicas": str(max(1, replication - 1)),
+        "unclean.leader.election.enable": "false",
+    }
     futures = admin.create_topics(
-        [NewTopic(topic, num_partitions=1, replication_factor=replication, config=TOPIC_CONFIG)],
+        [NewTopic(topic, num_partitions=1, replication_factor=replication, config=config)],
         operation_timeout=timeout,
     )
     try:

@@ -113,3 +113,7 @@ def test_topic_is_replicated_three_times_on_a_three_node_cluster(
     partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
     assert list(partitions) == [0]
     assert len(partitions[0].replicas) == 3
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = admin.describe_configs([resource])[resource].result(timeout=10)
+    assert configs["cleanup.policy"].value == "compact"
+    assert configs["min.insync.replicas"].value == "2"
