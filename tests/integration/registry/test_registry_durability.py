@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from exchange.errors import ConfigError
 from exchange.settings import KafkaSettings
 from services.registry._kafka import ensure_topic
 
@@ -117,3 +118,13 @@ def test_topic_is_replicated_three_times_on_a_three_node_cluster(
     configs = admin.describe_configs([resource])[resource].result(timeout=10)
     assert configs["cleanup.policy"].value == "compact"
     assert configs["min.insync.replicas"].value == "2"
+
+
+def test_a_state_topic_with_several_partitions_is_refused(
+    kafka_bootstrap: str, unique_topic: Callable[..., str]
+) -> None:
+    topic = unique_topic("schemas")
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[topic].result(30)
+    with pytest.raises(ConfigError, match="needs exactly 1"):
+        ensure_topic(KafkaSettings(bootstrap_servers=kafka_bootstrap), topic)
