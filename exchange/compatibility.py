@@ -104,7 +104,7 @@ def check_compatibility(
 
 
 def _pair(*, reader: Schema, writer: Schema, version: int, direction: str) -> list[Incompatibility]:
-    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
+    checker = _Search()
     top = _name(reader) or _name(writer) or str(reader.type)
     return [
         Incompatibility(record, field, rule, _explain(direction, version, message), version)
@@ -119,6 +119,24 @@ def _explain(direction: str, version: int, detail: str) -> str:
 
 
 _Found = tuple[str, str | None, str, str]
+
+
+class _Search:
+    """The avro checker plus the record pairs already descended into (for recursive schemas)."""
+
+    def __init__(self) -> None:
+        self._checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
+        self._visited: set[tuple[int, int]] = set()
+
+    def get_compatibility(self, reader: Schema, writer: Schema) -> Any:
+        return self._checker.get_compatibility(reader, writer)
+
+    def first_visit(self, reader: Schema, writer: Schema) -> bool:
+        pair = (id(reader), id(writer))
+        if pair in self._visited:
+            return False
+        self._visited.add(pair)
+        return True
 
 
 def _locate(checker: Any, reader: Schema, writer: Schema, record: str, field: str | None) -> list[_Found]:
@@ -178,6 +196,8 @@ def _writer_union(checker: Any, reader: Any, writer: Any, record: str, field: st
 
 def _record_fields(checker: Any, reader: Any, writer: Any, name: str) -> list[_Found]:
     found: list[_Found] = []
+    if not checker.first_visit(reader, writer):  # recursive types: each record pair once
+        return found
     for reader_field in reader.fields:
         writer_field = lookup_writer_field(writer_schema=writer, reader_field=reader_field)
         if writer_field is not None:

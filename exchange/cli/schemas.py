@@ -1,7 +1,8 @@
-"""``mais schemas``: check schema evolution against released sets, regenerate models and docs."""
+"""``mais schemas``: evolution check against released sets, generated models and docs, validation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,10 +11,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from exchange.compatibility import CompatibilityLevel
-from exchange.schemas import SchemaRepository, default_schemas_dir
-from exchange.schemas._docgen import render_standard
-from exchange.schemas._evolution import check_against_released, released_versions
-from exchange.schemas._modelgen import generate_models
+from exchange.errors import ConfigError, DataError
+from exchange.schemas import (
+    SchemaRepository,
+    check_against_released,
+    default_schemas_dir,
+    from_json,
+    generate_models,
+    problems,
+    released_versions,
+    render_standard,
+)
 
 __all__ = ["app"]
 
@@ -81,3 +89,36 @@ def generate(
     doc_path.parent.mkdir(parents=True, exist_ok=True)
     doc_path.write_text(render_standard(repository), encoding="utf-8")
     _out.print(f"wrote {len(written)} model modules and {doc_path}")
+
+
+@app.command("validate")
+def validate_files(
+    files: Annotated[list[Path], typer.Argument(help="JSON files, each one value of the standard.")],
+    type_name: Annotated[
+        str | None,
+        typer.Option("--type", help="Full name of the type (default: mais.v1.<file stem>)."),
+    ] = None,
+) -> None:
+    """Check JSON values against the standard; report each problem by field, never by value."""
+    failures = 0
+    for path in files:
+        name = type_name or f"mais.v1.{path.stem}"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(
+                f"{path}: cannot read JSON ({type(exc).__name__})", hint="pass JSON files"
+            ) from exc
+        try:
+            found = [str(p) for p in problems(name, from_json(name, data))]
+        except DataError as exc:
+            found = [exc.message]
+        if found:
+            failures += 1
+            _out.print(f"[red]invalid[/] {escape(str(path))} as {escape(name)}:")
+            for item in found:
+                _out.print(f"  {escape(item)}")
+        else:
+            _out.print(f"[green]ok[/] {escape(str(path))} as {escape(name)}")
+    if failures:
+        raise typer.Exit(code=1)

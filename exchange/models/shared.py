@@ -260,7 +260,7 @@ class SharingParty(BaseModel):
     name: str = Field(
         description="Name of the party.",
     )
-    catalogueId: list[Identifier] = Field(
+    catalogueID: list[Identifier] = Field(
         min_length=1,
         description="Identifiers of the party in the API catalogue.",
     )

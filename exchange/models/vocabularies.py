@@ -40,11 +40,11 @@ class AddressUseCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> AddressUseCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _ADDRESSUSECODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of AddressUseCode")
 
 
 _ADDRESSUSECODE_CODES: dict[str, str] = {}
@@ -66,11 +66,11 @@ class AuditActivity(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> AuditActivity:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _AUDITACTIVITY_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of AuditActivity")
 
 
 _AUDITACTIVITY_CODES: dict[str, str] = {}
@@ -114,11 +114,11 @@ class DateAccuracyIndicator(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> DateAccuracyIndicator:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _DATEACCURACYINDICATOR_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of DateAccuracyIndicator")
 
 
 _DATEACCURACYINDICATOR_CODES: dict[str, str] = {}
@@ -142,11 +142,11 @@ class DayOfWeek(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> DayOfWeek:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _DAYOFWEEK_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of DayOfWeek")
 
 
 _DAYOFWEEK_CODES: dict[str, str] = {}
@@ -166,11 +166,11 @@ class DecisionCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> DecisionCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _DECISIONCODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of DecisionCode")
 
 
 _DECISIONCODE_CODES: dict[str, str] = {}
@@ -207,11 +207,11 @@ class EthnicityCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> EthnicityCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _ETHNICITYCODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of EthnicityCode")
 
 
 _ETHNICITYCODE_CODES: dict[str, str] = {
@@ -253,11 +253,11 @@ class GenderCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> GenderCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _GENDERCODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of GenderCode")
 
 
 _GENDERCODE_CODES: dict[str, str] = {
@@ -281,11 +281,11 @@ class MeasurementUnitCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> MeasurementUnitCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _MEASUREMENTUNITCODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of MeasurementUnitCode")
 
 
 _MEASUREMENTUNITCODE_CODES: dict[str, str] = {}
@@ -309,11 +309,11 @@ class NameUseCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> NameUseCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _NAMEUSECODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of NameUseCode")
 
 
 _NAMEUSECODE_CODES: dict[str, str] = {}
@@ -437,11 +437,11 @@ class PersonRelationshipCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> PersonRelationshipCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _PERSONRELATIONSHIPCODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of PersonRelationshipCode")
 
 
 _PERSONRELATIONSHIPCODE_CODES: dict[str, str] = {}
@@ -462,11 +462,11 @@ class PhenotypicSexCode(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> PhenotypicSexCode:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _PHENOTYPICSEXCODE_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of PhenotypicSexCode")
 
 
 _PHENOTYPICSEXCODE_CODES: dict[str, str] = {
@@ -492,11 +492,11 @@ class RemovalReason(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> RemovalReason:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _REMOVALREASON_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of RemovalReason")
 
 
 _REMOVALREASON_CODES: dict[str, str] = {}
@@ -520,11 +520,11 @@ class TimingPeriodUnit(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> TimingPeriodUnit:
-        """The symbol of a published code (ValueError if it is not one)."""
-        for symbol, published in _TIMINGPERIODUNIT_CODES.items():
-            if published == code:
-                return cls(symbol)
-        return cls(code)
+        """The member for a published code; ValueError (not quoting the code) otherwise."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError("not a published code of TimingPeriodUnit")
 
 
 _TIMINGPERIODUNIT_CODES: dict[str, str] = {}

@@ -9,6 +9,9 @@ Public API (other parts of the kernel call exactly these):
 * :func:`validate` / :func:`problems` - field-level checks beyond Avro (1..*, vocabularies,
   NHS number check digits, PUB01 conformance minimum).
 * :func:`from_json` / :func:`to_json` - plain JSON (ISO dates) <-> values a codec encodes.
+
+Tooling behind ``mais schemas``: :func:`check_against_released`, :func:`generate_models`,
+:func:`render_standard`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.schemas._catalogue import VOCABULARIES, Vocabulary, coding_problem
+from exchange.schemas._docgen import render_standard
+from exchange.schemas._evolution import check_against_released, released_versions
 from exchange.schemas._json import from_json, to_json
+from exchange.schemas._modelgen import generate_models, render_models
 from exchange.schemas._nhs import NHS_NUMBER_SYSTEM, is_valid_nhs_number, nhs_check_digit
 from exchange.schemas._repository import (
     NAMESPACE,
@@ -34,6 +40,7 @@ __all__ = [
     "Problem",
     "SchemaRepository",
     "Vocabulary",
+    "check_against_released",
     "code_table",
     "coding_problem",
     "default_repository",
@@ -42,10 +49,14 @@ __all__ = [
     "enum_names",
     "event_names",
     "from_json",
+    "generate_models",
     "is_valid_nhs_number",
     "load_schema",
     "nhs_check_digit",
     "problems",
+    "released_versions",
+    "render_models",
+    "render_standard",
     "schema_json",
     "to_code",
     "to_json",

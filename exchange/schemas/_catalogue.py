@@ -115,7 +115,7 @@ _OBSERVATION_CODES: Final = {
     "SEND.ASC": "Autistic Spectrum Condition",
     "SEND.SEMH": "Social, Emotional and Mental Health difficulties",
     "SEND.VI": "Visual Impairment",
-    "SEND.HI": "Hearing Impairment: With a degree of hearing loss.",
+    "SEND.HI": "Hearing Impairment",
     "SEND.MSI": "Multi Sensory Impairment",
     "SEND.PD": "Physical Disability",
     "EAL": "English as an additional language",

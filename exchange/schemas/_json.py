@@ -3,8 +3,8 @@
 Standard JSON (examples, ``mais translate`` output, HTTP bodies) writes dates as ``YYYY-MM-DD``
 and date-times as ISO 8601 strings, and leaves optional fields out. :func:`from_json` turns that
 into the values a codec needs (``datetime.date``, timezone-aware ``datetime``; absent fields
-filled with their defaults), so that encode -> decode gives back an equal value;
-:func:`to_json` goes the other way. A date-time without an offset is taken as UTC.
+filled with their defaults; date-times cut to milliseconds), so that encode -> decode gives back
+an equal value; :func:`to_json` goes the other way. A date-time without an offset is taken as UTC.
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ class _Converter:
                     stage="parse",
                     hint="write dates as YYYY-MM-DD and date-times as YYYY-MM-DDThh:mm:ss[+offset]",
                 ) from None
+            if logical == "timestamp-millis":  # what the wire keeps, so that decode(encode(x)) == x
+                parsed = parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
         if isinstance(value, dt.datetime):
             text = value.astimezone(dt.UTC).isoformat(timespec="milliseconds")

@@ -50,6 +50,8 @@ class SchemaRepository:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._json_cache: dict[str, str] = {}
+        self._parsed_cache: dict[str, dict[str, Any]] = {}
 
     @cached_property
     def sources(self) -> dict[str, dict[str, Any]]:
@@ -60,6 +62,7 @@ class SchemaRepository:
                 hint="point --schemas (or MAIS_SCHEMAS_DIR) at the folder holding the .avsc files",
             )
         found: dict[str, dict[str, Any]] = {}
+        self._kinds: dict[str, str] = {}
         for path in sorted(self.root.rglob("*.avsc")):
             try:
                 schema = json.loads(path.read_text(encoding="utf-8"))
@@ -79,13 +82,13 @@ class SchemaRepository:
                     hint="name each file after the type it defines",
                 )
             found[name] = schema
+            self._kinds[name] = path.parent.name
         return found
 
     def kind_of(self, full_name: str) -> str:
         """The sub-folder (one of :data:`KINDS`) a type lives in."""
-        for path in self.root.rglob(f"{full_name.rsplit('.', 1)[-1]}.avsc"):
-            return path.parent.name
-        raise self._unknown(full_name)
+        self.source(full_name)
+        return self._kinds[full_name]
 
     def names(self) -> list[str]:
         """Full names of every named type, sorted."""
@@ -93,10 +96,7 @@ class SchemaRepository:
 
     def names_of_kind(self, kind: str) -> list[str]:
         """Full names of the types in one sub-folder, sorted."""
-        folder = self.root / kind
-        return sorted(
-            _full_name(json.loads(p.read_text(encoding="utf-8"))) or "" for p in folder.glob("*.avsc")
-        )
+        return sorted(name for name in self.sources if self._kinds[name] == kind)
 
     def source(self, full_name: str) -> dict[str, Any]:
         """The schema of one named type as written (references to other types left as names)."""
@@ -112,12 +112,19 @@ class SchemaRepository:
         return result
 
     def schema_json(self, full_name: str) -> str:
-        """Self-contained JSON text for ``full_name`` (stable: same input, same bytes)."""
-        return json.dumps(self.inlined(full_name), ensure_ascii=False, separators=(",", ":"))
+        """Self-contained JSON text for ``full_name`` (stable: same input, same bytes; cached)."""
+        text = self._json_cache.get(full_name)
+        if text is None:
+            text = json.dumps(self.inlined(full_name), ensure_ascii=False, separators=(",", ":"))
+            self._json_cache[full_name] = text
+        return text
 
     def parsed(self, full_name: str) -> dict[str, Any]:
-        """The fastavro-parsed schema of ``full_name`` (named types resolved)."""
-        return _parse(self.schema_json(full_name))
+        """The fastavro-parsed schema of ``full_name`` (named types resolved; cached, do not mutate)."""
+        parsed = self._parsed_cache.get(full_name)
+        if parsed is None:
+            parsed = self._parsed_cache[full_name] = _parse(self.schema_json(full_name))
+        return parsed
 
     def references(self, full_name: str) -> Iterator[str]:
         """Full names of the named types ``full_name`` uses directly (in order of first use)."""

@@ -69,6 +69,30 @@ def _codes(section: str) -> list[str]:
     return re.findall(r"^\| (?:&nbsp;)*(?:└─ )?\*{0,2}`([^`]+)`\*{0,2} \|", section, flags=re.M)
 
 
+def _camel(name: str) -> str:
+    """Published IG names are PascalCase; ours lower the first letter (an all-caps acronym entirely)."""
+    return name.lower() if name.isupper() else name[0].lower() + name[1:]
+
+
+def _ig_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"name": _camel(f["name"]), "cardinality": f["cardinality"]} for f in fields]
+
+
+def _ig(reference: Path) -> dict[str, Any]:
+    dsa = json.loads((reference / "information-governance.dsa.json").read_text(encoding="utf-8"))
+    request = json.loads((reference / "information-governance.request.json").read_text(encoding="utf-8"))
+    policy = dsa["entities"][0]["fields"]
+    party = next(f for f in policy if f["name"] == "Party")["children"]
+    fields = request["entities"][0]["fields"]
+    requested = next(f for f in fields if f["name"] == "RequestedData")["children"]
+    return {
+        "SharingPolicy": _ig_fields(policy),
+        "SharingParty": _ig_fields(party),
+        "InformationRequest": _ig_fields(fields),
+        "RequestedData": _ig_fields(requested),
+    }
+
+
 def extract(reference: Path) -> dict[str, Any]:
     """Facts from the two publications in ``reference`` (the socialcaredata folder)."""
     pub01 = _sections((reference / PUB01).read_text(encoding="utf-8"))
@@ -82,6 +106,7 @@ def extract(reference: Path) -> dict[str, Any]:
             **{ours: _codes(pub01[title]) for title, ours in _PUB01_VOCABULARIES.items()},
             **{ours: _codes(pub02[title]) for title, ours in _PUB02_VOCABULARIES.items()},
         },
+        "informationGovernance": _ig(reference),
         "dateAccuracyLetters": re.findall(
             r"^- \*\*`([A-Z])`\*\*", pub01["Date Accuracy Indicator Vocabulary"], flags=re.M
         ),

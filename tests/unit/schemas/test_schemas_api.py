@@ -5,11 +5,20 @@ from __future__ import annotations
 import io
 import json
 
+import avro.schema
 import fastavro
 import pytest
 
 from exchange.errors import ConfigError, DataError
-from exchange.schemas import code_table, event_names, load_schema, schema_json, to_code, to_symbol
+from exchange.schemas import (
+    code_table,
+    default_repository,
+    event_names,
+    load_schema,
+    schema_json,
+    to_code,
+    to_symbol,
+)
 
 EVENTS = {
     "mais.v1.PersonRecorded",
@@ -108,3 +117,9 @@ def test_unknown_code_is_a_validate_data_error_naming_field_not_value() -> None:
     assert "7-secret" not in caught.value.message
     with pytest.raises(DataError):
         to_code("EthnicityCode", "WHITE")
+
+
+def test_every_type_parses_with_the_reference_avro_library_too() -> None:
+    for name in default_repository().names():
+        parsed = avro.schema.parse(schema_json(name))
+        assert parsed.fullname == name

@@ -94,3 +94,23 @@ def test_none_level_accepts_anything() -> None:
 @pytest.mark.parametrize("level", ["FULL", CompatibilityLevel.FULL])
 def test_level_accepts_plain_strings(level: Any) -> None:
     assert check_compatibility(_record(BASE[1:]), [_record(BASE)], level)
+
+
+def test_recursive_schemas_are_localised_to_the_field() -> None:
+    def node(value_type: str) -> avro.schema.Schema:
+        return avro.schema.parse(
+            json.dumps(
+                {
+                    "type": "record",
+                    "name": "mais.v1.Node",
+                    "fields": [
+                        {"name": "value", "type": value_type},
+                        {"name": "next", "type": ["null", "mais.v1.Node"], "default": None},
+                    ],
+                }
+            )
+        )
+
+    found = check_compatibility(node("int"), [node("string")], CompatibilityLevel.FULL)
+    assert {(i.record, i.field, i.rule) for i in found} == {("mais.v1.Node", "value", "type_mismatch")}
+    assert check_compatibility(node("long"), [node("long")], CompatibilityLevel.FULL_TRANSITIVE) == []

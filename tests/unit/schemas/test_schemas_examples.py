@@ -100,3 +100,15 @@ def test_there_are_invalid_examples_for_the_kinds_of_mistake() -> None:
         "episode-type-not-in-vocabulary",
         "event-without-publisher",
     } <= stems
+
+
+def test_date_times_are_read_as_utc_instants_to_the_millisecond() -> None:
+    event = json.loads((EXAMPLES / "PersonRemoved.json").read_text(encoding="utf-8"))
+    event["recordedAt"] = "2026-07-01T17:00:00.123456+01:00"
+    value = from_json("mais.v1.PersonRemoved", event)
+    assert _round_trip("mais.v1.PersonRemoved", value) == value
+    assert to_json("mais.v1.PersonRemoved", value)["recordedAt"] == "2026-07-01T16:00:00.123Z"
+    event["recordedAt"] = "2026-07-01T16:00:00"  # no offset: UTC
+    assert to_json("mais.v1.PersonRemoved", from_json("mais.v1.PersonRemoved", event))["recordedAt"] == (
+        "2026-07-01T16:00:00.000Z"
+    )

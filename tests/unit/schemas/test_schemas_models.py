@@ -67,5 +67,8 @@ def test_enum_models_map_published_codes_both_ways(full_name: str) -> None:
 def test_gender_codes_in_models() -> None:
     assert models.GenderCode.from_code("X") is models.GenderCode.NOT_KNOWN
     assert models.EthnicityCode.DOES_NOT_APPLY.code == "-8"
-    with pytest.raises(ValueError, match="7"):
+    with pytest.raises(ValueError, match="not a published code of GenderCode") as caught:
         models.GenderCode.from_code("7")
+    assert "7" not in str(caught.value)
+    with pytest.raises(ValueError):
+        models.GenderCode.from_code("MALE")  # a symbol is not a published code

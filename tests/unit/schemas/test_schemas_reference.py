@@ -18,7 +18,9 @@ from schemas_reference_extract import FACTS, extract
 
 from exchange.schemas import VOCABULARIES, code_table, default_repository
 
-REFERENCE = Path(os.environ.get("MAIS_REFERENCE_DIR", "/work/shared/reference/socialcaredata"))
+# the reference copies sit in shared/ beside the repository (as on the developers' machines and CI)
+_BESIDE_REPO = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "socialcaredata"
+REFERENCE = Path(os.environ.get("MAIS_REFERENCE_DIR", str(_BESIDE_REPO)))
 FACTS_DATA: dict[str, Any] = json.loads(FACTS.read_text(encoding="utf-8"))
 
 # PUB01 gives cardinalities in prose ("Multi-valued", "Optional", the conformance note); this is
@@ -149,3 +151,30 @@ def test_everything_is_in_the_mais_v1_namespace() -> None:
 @pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference copies of the standards not on this machine")
 def test_facts_file_matches_the_reference_documents() -> None:
     assert extract(REFERENCE) == FACTS_DATA
+
+
+ENVELOPE = ["publisher", "recordedAt", "subjectIdentifier"]
+
+
+@pytest.mark.parametrize("record", sorted(FACTS_DATA["informationGovernance"]))
+def test_information_governance_objects_keep_published_fields_in_camel_case(record: str) -> None:
+    published = FACTS_DATA["informationGovernance"][record]
+    ours = {f["name"]: f["cardinality"] for f in _fields(record)}
+    names = [f["name"] for f in _fields(record)]
+    expected = [p["name"] for p in published]
+    if record == "InformationRequest":  # an event: the envelope first, then the Request object
+        assert names[: len(ENVELOPE)] == ENVELOPE
+        names = names[len(ENVELOPE) :]
+        assert names[len(expected) :] == ["reason"]  # the $person-info-query reason, kept optional
+        names = names[: len(expected)]
+    assert names == expected
+    assert all(ours[p["name"]] == p["cardinality"] for p in published)
+
+
+@pytest.mark.parametrize(
+    "event", sorted(n.rsplit(".", 1)[1] for n in default_repository().names_of_kind("events"))
+)
+def test_every_event_starts_with_the_envelope(event: str) -> None:
+    fields = _fields(event)[: len(ENVELOPE)]
+    assert [f["name"] for f in fields] == ENVELOPE
+    assert [f["cardinality"] for f in fields] == ["1..1", "1..1", "1..*"]
