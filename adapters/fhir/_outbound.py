@@ -1,7 +1,9 @@
 """Standard events back to FHIR R4 / UK Core resources (for agencies whose systems speak FHIR).
 
-``PersonRecorded`` -> ``Patient``; ``ServiceEpisodeRecorded`` -> ``EpisodeOfCare``. Each result
-is validated with the ``fhir.resources`` models before it is returned.
+``PersonRecorded`` -> ``Patient``; ``ServiceEpisodeRecorded`` -> ``EpisodeOfCare``;
+``ServiceEpisodeClosed`` -> a ``finished`` ``EpisodeOfCare`` with its end; ``PersonsMerged`` -> a
+collection ``Bundle`` of the surviving ``Patient`` (``replaces`` links) and each merged one
+(inactive, ``replaced-by``). Each resource is validated with the ``fhir.resources`` models.
 """
 
 from __future__ import annotations
@@ -29,10 +31,52 @@ def to_fhir(schema: str, value: Mapping[str, Any]) -> dict[str, Any]:
         resource = _patient(value["person"])
     elif schema == "mais.v1.ServiceEpisodeRecorded":
         resource = _episode_of_care(value["serviceEpisode"])
+    elif schema == "mais.v1.ServiceEpisodeClosed":
+        resource = _closed_episode(value)
+    elif schema == "mais.v1.PersonsMerged":
+        return _merge_bundle(value)
     else:
         raise DataError(f"{schema} has no FHIR form", stage="map")
     validate_resource(resource)
     return resource
+
+
+def _logical(identifier: Mapping[str, Any]) -> dict[str, Any]:
+    return {"identifier": {"system": identifier["system"], "value": identifier["value"]}}
+
+
+def _closed_episode(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "EpisodeOfCare",
+        "identifier": [{"system": i["system"], "value": i["value"]} for i in value["episodeIdentifier"]],
+        "status": "finished",
+        "patient": _logical(value["subjectIdentifier"][0]),
+        "period": {"end": _instant(value["endDateTime"])},
+    }
+
+
+def _merge_bundle(value: Mapping[str, Any]) -> dict[str, Any]:
+    surviving = value["subjectIdentifier"][0]
+    merged = list(value["mergedIdentifier"])
+    patients: list[dict[str, Any]] = [
+        {
+            "resourceType": "Patient",
+            "identifier": [{"system": surviving["system"], "value": surviving["value"]}],
+            "link": [{"other": _logical(m), "type": "replaces"} for m in merged],
+        },
+        *(
+            {
+                "resourceType": "Patient",
+                "identifier": [{"system": m["system"], "value": m["value"]}],
+                "active": False,
+                "link": [{"other": _logical(surviving), "type": "replaced-by"}],
+            }
+            for m in merged
+        ),
+    ]
+    for patient in patients:
+        validate_resource(patient)
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": p} for p in patients]}
 
 
 def _partial(value: Mapping[str, Any]) -> str:

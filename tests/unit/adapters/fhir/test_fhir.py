@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -118,7 +119,27 @@ def test_invalid_fhir_is_rejected_naming_the_element_not_the_value() -> None:
 
 def test_events_without_a_fhir_form_are_refused() -> None:
     with pytest.raises(DataError):
-        to_fhir("mais.v1.PersonsMerged", {})
+        to_fhir("mais.v1.LifeEventRecorded", {})
+
+
+def test_closed_episodes_and_merges_have_fhir_forms() -> None:
+    patient = {"system": "https://example.org/mrn", "value": "1"}
+    old = {"system": "https://example.org/mrn", "value": "2"}
+    closed = to_fhir(
+        "mais.v1.ServiceEpisodeClosed",
+        {
+            "subjectIdentifier": [patient],
+            "episodeIdentifier": [{"system": "https://example.org/ep", "value": "e"}],
+            "endDateTime": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        },
+    )
+    assert closed["status"] == "finished"
+    assert closed["period"] == {"end": "2024-01-02T03:04:05Z"}
+    bundle = to_fhir("mais.v1.PersonsMerged", {"subjectIdentifier": [patient], "mergedIdentifier": [old]})
+    survivor, replaced = (entry["resource"] for entry in bundle["entry"])
+    assert survivor["link"] == [{"other": {"identifier": old}, "type": "replaces"}]
+    assert replaced["active"] is False
+    assert replaced["link"] == [{"other": {"identifier": patient}, "type": "replaced-by"}]
 
 
 def test_unknown_elements_are_reported_without_their_names() -> None:
