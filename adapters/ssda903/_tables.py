@@ -52,7 +52,7 @@ def recognise(header: list[str]) -> str:
 def split_table(data: bytes, origin: str) -> Iterator[SourceRecord]:
     """One record (header line + row) per data row of a table this adapter maps."""
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -72,7 +72,7 @@ def split_table(data: bytes, origin: str) -> Iterator[SourceRecord]:
 def read_row(data: bytes) -> tuple[str, dict[str, str]]:
     """The table name and the row (column -> stripped text) of one record."""
     try:
-        rows = list(csv.reader(io.StringIO(_decode(data))))
+        rows = list(csv.reader(io.StringIO(_decode(data), newline="")))
     except csv.Error:
         raise DataError("record is not valid CSV", stage="parse") from None
     if len(rows) != 2:

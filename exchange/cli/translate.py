@@ -105,10 +105,14 @@ def _records(adapter: Adapter, data: bytes, name: str, context: AdapterContext) 
                 yield origin, adapter.translate(record, context), None
             except DataError as exc:
                 yield origin, (), (exc.stage, exc.message)
+            except ConfigError:
+                raise
             except Exception as exc:
                 yield origin, (), ("internal", f"adapter raised {type(exc).__name__}")
     except DataError as exc:
         yield origin, (), (exc.stage, exc.message)
+    except ConfigError:
+        raise
     except Exception as exc:
         yield origin, (), ("internal", f"adapter raised {type(exc).__name__} while splitting")
 
