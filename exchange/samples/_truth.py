@@ -75,6 +75,6 @@ def write_manifest(samples: SampleSet, seed: int, people: int, path: Path) -> No
     document = {
         "seed": seed,
         "people": people,
-        "files": [dict(asdict(f), records=counts.get(f.file, 0)) for f in samples.files],
+        "files": [dict(asdict(f), person_records=counts.get(f.file, 0)) for f in samples.files],
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
