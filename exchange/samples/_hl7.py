@@ -97,10 +97,10 @@ class _Feed:
 
     def add(self, when: datetime, person: Person, mrn: str, trigger: str, body: list[str]) -> None:
         structure = _STRUCTURES[trigger]
-        control = f"{self.application}{len(self.messages) + 1:06d}"
+        # MSH-10 (control id) is numbered in feed order when the feed is written
         msh = (
             f"MSH|^~\\&|{self.application}|{self.facility}|MAIS|LA999|{_ts(when)}||"
-            f"ADT^{trigger}^{structure}|{control}|P|2.4|||AL|NE|GBR|UNICODE UTF-8"
+            f"ADT^{trigger}^{structure}|{{control}}|P|2.4|||AL|NE|GBR|UNICODE UTF-8"
         )
         evn = f"EVN|{trigger}|{_ts(when)}"
         self.messages.append((when, person.person_id, mrn, [msh, evn, *body]))
@@ -122,13 +122,14 @@ def _gp(feed: _Feed, person: Person, household: Household) -> None:
     rng = feed.rng
     view = recorded(person, _GP_NOISE, rng)
     mrn = feed.mrn(person)
-    earliest = REFERENCE_DATE.replace(year=2019)
-    registered = max(person.birth_date + timedelta(days=rng.randrange(7, 40)), earliest)
+    # babies register within weeks of birth; others joined the practice some time in the last ten years
+    joined = REFERENCE_DATE - timedelta(days=rng.randrange(30, 3650))
+    registered = max(person.birth_date + timedelta(days=rng.randrange(7, 40)), joined)
     first_address = person.previous_address or person.address
     adults = household.adults
     moved_on = household.moved_on if person.previous_address is not None and not view.stale else None
     if moved_on is not None:
-        registered = min(registered, moved_on - timedelta(days=rng.randrange(1, 60)))
+        registered = max(min(registered, moved_on - timedelta(days=rng.randrange(1, 60))), person.birth_date)
     pd1 = f"PD1|||MARSHFORD SURGERY^^{GP_PRACTICE}"
     body = [feed.pid(view, person, mrn, [_xad(first_address, "H")]), pd1, *_nk1(adults, person)]
     feed.add(_moment(rng, registered), person, mrn, "A28", body)
@@ -190,7 +191,10 @@ def _duplicate_then_merge(feed: _Feed, person: Person, view: Recorded, mrn: str)
 
 def _write(feed: _Feed, out: Path, name: str, agency: str, description: str) -> SampleSet:
     ordered = sorted(feed.messages, key=lambda m: (m[0], m[3][0]))
-    texts = ["\r".join(segments) + "\r" for _, _, _, segments in ordered]
+    texts = [
+        "\r".join(segments).replace("{control}", f"{feed.application}{number:06d}", 1) + "\r"
+        for number, (_, _, _, segments) in enumerate(ordered, start=1)
+    ]
     hl7_file, mllp_file = f"hl7/{name}.hl7", f"mllp/{name}.mllp"
     (out / "hl7").mkdir(parents=True, exist_ok=True)
     (out / "mllp").mkdir(parents=True, exist_ok=True)

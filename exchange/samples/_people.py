@@ -56,6 +56,9 @@ _ETHNICITIES = [
     "WROM",
 ]
 _INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+# Ofcom keeps these 1,000-number blocks for drama: they are never given to anyone.
+_DRAMA_PREFIXES = ("07700 900", "020 7946 0", "0113 496 0", "0161 496 0", "0117 496 0", "0121 496 0")
+_DRAMA_NUMBERS = 1000 * len(_DRAMA_PREFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,7 @@ class _Numbers:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.used: set[str] = set()
+        self.phones: set[str] = set()
 
     def _unique(self, kind: str) -> str:
         while True:
@@ -195,7 +199,7 @@ class _Numbers:
                         return value + check
         if kind == "child":
             return str(rng.randrange(100000, 1000000))
-        return f"07700 9{rng.randrange(100000):05d}"  # Ofcom drama range: never a real number
+        return rng.choice(_DRAMA_PREFIXES) + f"{rng.randrange(1000):03d}"
 
     def nhs_number(self) -> str:
         return self._unique("nhs")
@@ -204,7 +208,14 @@ class _Numbers:
         return self._unique("child")
 
     def phone(self) -> str:
-        return self._unique("phone")
+        """A number from Ofcom's drama ranges (never anyone's): unique while the ranges last."""
+        if len(self.phones) >= _DRAMA_NUMBERS:
+            return self._draw("phone")
+        while True:
+            value = self._draw("phone")
+            if value not in self.phones:
+                self.phones.add(value)
+                return value
 
     def upn(self, school: School, allocated: date) -> str:
         while True:
