@@ -1,7 +1,8 @@
 """HL7 v2.x ADT (v2.3 to v2.8) from PAS/EPR systems to standard Person and ServiceEpisode events.
 
 Public API: :data:`adapter` (the declaration), :func:`parse_message`, :func:`map_adt`,
-:class:`MllpDecoder`, :func:`frame` and :func:`build_ack` for MLLP listeners.
+:class:`MllpListener` (TCP, ACK after ``deliver`` returns), and :class:`MllpDecoder`,
+:func:`frame` and :func:`build_ack` for other MLLP transports.
 """
 
 from __future__ import annotations
@@ -9,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from adapters._standard import validate_events
+from adapters.hl7v2._listener import Deliver, MllpListener
 from adapters.hl7v2._mapping import map_adt
 from adapters.hl7v2._mllp import FrameTooLarge, MllpDecoder, build_ack, frame
 from adapters.hl7v2._parser import Message, parse_message
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
 
 __all__ = [
+    "Deliver",
     "FrameTooLarge",
     "Message",
     "MllpDecoder",
+    "MllpListener",
     "adapter",
     "build_ack",
     "frame",

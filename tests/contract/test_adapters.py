@@ -85,7 +85,7 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def test_at_least_the_legacy_format_adapters_are_registered() -> None:
-    assert {"hl7v2"} <= set(NAMES)
+    assert {"hl7v2", "fhir", "cin_census", "ssda903", "tabular"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
