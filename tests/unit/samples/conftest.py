@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from exchange.samples import GeneratedSamples, generate
-
-REPO = Path(__file__).resolve().parents[3]
-# The DfE reference copies sit in shared/ beside the repository (developers' machines and CI).
-DFE_REFERENCE = REPO.parent / "shared" / "reference" / "dfe"
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DFE_REFERENCE
 from lxml import etree
 
 from exchange.samples import PEOPLE_COLUMNS, TRUTH_COLUMNS, GeneratedSamples, generate
 from exchange.samples._dfe import SSDA903_COLUMNS
+
+# The DfE reference copies sit in shared/ beside the repository (developers' machines and CI).
+DFE_REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "dfe"
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
