@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from exchange.identifiers import is_valid_nhs_number, upn_check_letter
 from exchange.samples._names import FAMILY_NAMES, GIVEN_NAMES, STREETS, TOWNS
+from exchange.samples._numbers import LA_CODE, Numbers
 
 __all__ = [
     "LA_CODE",
@@ -33,8 +33,6 @@ __all__ = [
 REFERENCE_DATE = date(2025, 3, 31)
 """The census reference date every return is made at; ages and histories are relative to it."""
 
-LA_CODE = "999"
-"""The fictional local authority every child lives in (a DfE LA number no authority has)."""
 
 # DfE ethnicity codes, White British weighted as it is in most English LAs.
 _ETHNICITIES = [
@@ -56,9 +54,6 @@ _ETHNICITIES = [
     "WROM",
 ]
 _INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-# Ofcom keeps these 1,000-number blocks for drama: they are never given to anyone.
-_DRAMA_PREFIXES = ("07700 900", "020 7946 0", "0113 496 0", "0161 496 0", "0117 496 0", "0121 496 0")
-_DRAMA_NUMBERS = 1000 * len(_DRAMA_PREFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,58 +169,6 @@ class Population:
         return [p for h in self.households for p in h.members]
 
 
-class _Numbers:
-    """Unique fictional identifiers."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.used: set[str] = set()
-        self.phones: set[str] = set()
-
-    def _unique(self, kind: str) -> str:
-        while True:
-            value = self._draw(kind)
-            if value not in self.used:
-                self.used.add(value)
-                return value
-
-    def _draw(self, kind: str) -> str:
-        rng = self.rng
-        if kind == "nhs":
-            while True:
-                value = "999" + "".join(str(rng.randrange(10)) for _ in range(6))
-                for check in "0123456789":
-                    if is_valid_nhs_number(value + check):
-                        return value + check
-        if kind == "child":
-            return str(rng.randrange(100000, 1000000))
-        return rng.choice(_DRAMA_PREFIXES) + f"{rng.randrange(1000):03d}"
-
-    def nhs_number(self) -> str:
-        return self._unique("nhs")
-
-    def la_child_id(self) -> str:
-        return self._unique("child")
-
-    def phone(self) -> str:
-        """A number from Ofcom's drama ranges (never anyone's): unique while the ranges last."""
-        if len(self.phones) >= _DRAMA_NUMBERS:
-            return self._draw("phone")
-        while True:
-            value = self._draw("phone")
-            if value not in self.phones:
-                self.phones.add(value)
-                return value
-
-    def upn(self, school: School, allocated: date) -> str:
-        while True:
-            body = f"{LA_CODE}{school.establishment}{allocated.year % 100:02d}{self.rng.randrange(1000):03d}"
-            value = upn_check_letter(body) + body
-            if value not in self.used:
-                self.used.add(value)
-                return value
-
-
 def _address(rng: random.Random) -> Address:
     town, area = rng.choice(TOWNS)
     inward = f"{rng.randrange(10)}{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}"
@@ -248,7 +191,7 @@ def build_population(count: int, seed: int) -> Population:
     if count < 1:
         raise ValueError("a population needs at least one person")
     rng = random.Random(f"mais-samples:{seed}:people")  # noqa: S311 - synthetic data, not secrets
-    numbers = _Numbers(rng)
+    numbers = Numbers(rng)
     households: list[Household] = []
     total = 0
     while total < count:
@@ -261,7 +204,7 @@ def build_population(count: int, seed: int) -> Population:
     return Population(seed, households)
 
 
-def _household(rng: random.Random, numbers: _Numbers, household_id: str, start: int) -> Household:
+def _household(rng: random.Random, numbers: Numbers, household_id: str, start: int) -> Household:
     family = rng.choice(FAMILY_NAMES)
     address = _address(rng)
     moved = rng.random() < 0.35
@@ -303,7 +246,7 @@ def _household(rng: random.Random, numbers: _Numbers, household_id: str, start: 
     return Household(household_id, members, address, previous, moved_on)
 
 
-def _involve(rng: random.Random, numbers: _Numbers, household: Household) -> None:
+def _involve(rng: random.Random, numbers: Numbers, household: Household) -> None:
     """Decide which agencies know each member, and what they know them for."""
     concern = rng.random() < 0.3
     if concern and rng.random() < 0.5:
@@ -329,7 +272,7 @@ def _involve(rng: random.Random, numbers: _Numbers, household: Household) -> Non
 
 
 def _child_services(
-    rng: random.Random, numbers: _Numbers, household: Household, child: Person, concern: bool
+    rng: random.Random, numbers: Numbers, household: Household, child: Person, concern: bool
 ) -> None:
     age = child.age()
     if rng.random() < (0.85 if age < 5 else 0.25):
@@ -353,13 +296,13 @@ def _child_services(
         child.agencies.add("police")
 
 
-def _enrol(rng: random.Random, numbers: _Numbers, household: Household, child: Person) -> None:
+def _enrol(rng: random.Random, numbers: Numbers, household: Household, child: Person) -> None:
     phase = "primary" if child.age() <= 10 else "secondary"
     schools = [s for s in SCHOOLS if s.phase == phase]
     school = rng.choice(schools)
     start_year = child.birth_date.year + (5 if phase == "primary" else 11)
     entry = date(min(start_year, REFERENCE_DATE.year - 1), 9, rng.randrange(2, 8))
-    child.upn = numbers.upn(school, entry)
+    child.upn = numbers.upn(school.establishment, entry)
     child.agencies.add("school")
     moved_on = household.moved_on
     if household.previous_address is not None and moved_on is not None and moved_on > entry:
