@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from exchange.errors import ConfigError
+from exchange.samples import MAX_PEOPLE
 from exchange.samples import generate as generate_samples
 
 __all__ = ["app"]
@@ -21,7 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 _out = Console(highlight=False, soft_wrap=True)
-_MAX_PEOPLE = 100_000
 
 
 @app.command()
@@ -34,8 +34,10 @@ def generate(
     ] = False,
 ) -> None:
     """Write HL7 v2, FHIR, CIN census, SSDA903 and tabular exports plus truth.csv and manifest.json."""
-    if not 1 <= people <= _MAX_PEOPLE:
-        raise ConfigError(f"--people must be between 1 and {_MAX_PEOPLE}", hint="choose a smaller population")
+    if not 1 <= people <= MAX_PEOPLE:
+        raise ConfigError(
+            f"--people must be between 1 and {MAX_PEOPLE}", hint="give --people a number in that range"
+        )
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder", hint="give --out a folder path")
     if out.is_dir() and any(out.iterdir()) and not force:

@@ -10,10 +10,11 @@ with the small mistakes real records have. ``truth.csv`` says which records are 
 from __future__ import annotations
 
 from exchange.samples._generate import PEOPLE_COLUMNS, GeneratedSamples, generate
-from exchange.samples._people import REFERENCE_DATE, Person, Population, build_population
+from exchange.samples._people import MAX_PEOPLE, REFERENCE_DATE, Person, Population, build_population
 from exchange.samples._truth import TRUTH_COLUMNS, SampleFile, SampleSet, TruthRow
 
 __all__ = [
+    "MAX_PEOPLE",
     "PEOPLE_COLUMNS",
     "REFERENCE_DATE",
     "TRUTH_COLUMNS",

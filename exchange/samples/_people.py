@@ -18,6 +18,7 @@ from exchange.samples._numbers import LA_CODE, Numbers
 
 __all__ = [
     "LA_CODE",
+    "MAX_PEOPLE",
     "REFERENCE_DATE",
     "SCHOOLS",
     "Address",
@@ -29,6 +30,9 @@ __all__ = [
     "School",
     "build_population",
 ]
+
+MAX_PEOPLE = 20_000
+"""The largest population: five schools run out of UPN serial numbers not far beyond it."""
 
 REFERENCE_DATE = date(2025, 3, 31)
 """The census reference date every return is made at; ages and histories are relative to it."""
@@ -188,8 +192,8 @@ def _day_between(rng: random.Random, first: date, last: date) -> date:
 
 def build_population(count: int, seed: int) -> Population:
     """``count`` people in households, drawn from ``seed``; the same seed gives the same people."""
-    if count < 1:
-        raise ValueError("a population needs at least one person")
+    if not 1 <= count <= MAX_PEOPLE:
+        raise ValueError(f"a population has 1 to {MAX_PEOPLE} people")
     rng = random.Random(f"mais-samples:{seed}:people")  # noqa: S311 - synthetic data, not secrets
     numbers = Numbers(rng)
     households: list[Household] = []

@@ -42,6 +42,8 @@ def test_a_non_empty_folder_needs_force(tmp_path: Path) -> None:
 
 
 def test_an_impossible_population_size_is_a_usage_error(tmp_path: Path) -> None:
-    result = _mais("samples", "generate", "--out", str(tmp_path / "x"), "--people", "0")
-    assert result.returncode == 2
-    assert "--people" in result.stderr
+    for size in ("0", "20001"):
+        result = _mais("samples", "generate", "--out", str(tmp_path / "x"), "--people", size)
+        assert result.returncode == 2
+        assert "--people" in result.stderr
+    assert not (tmp_path / "x").exists()

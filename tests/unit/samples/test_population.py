@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from exchange.identifiers import is_valid_nhs_number, is_valid_upn
-from exchange.samples import REFERENCE_DATE, build_population
+from exchange.samples import MAX_PEOPLE, REFERENCE_DATE, build_population
 
 
 def _facts(seed: int) -> list[tuple[str, str, str, str, str | None]]:
@@ -23,6 +25,12 @@ def test_exactly_the_requested_number_of_people_with_unique_ids() -> None:
         people = build_population(count, 1).people
         assert len(people) == count
         assert len({p.person_id for p in people}) == count
+
+
+def test_an_empty_or_oversized_population_is_refused() -> None:
+    for count in (0, MAX_PEOPLE + 1):
+        with pytest.raises(ValueError, match="population"):
+            build_population(count, 1)
 
 
 def test_nhs_numbers_are_in_the_test_range_valid_and_unique() -> None:
