@@ -59,7 +59,15 @@ def _upn_unknown(child: Person) -> str:
     return "UN1" if child.age() < 6 else "UN2"  # under 6 and not at school / never at school in England
 
 
-def _cin_details(parent: etree._Element, child: Person, cin: Period, rng: random.Random) -> None:
+def _cin_details(parent: etree._Element, cin: Period, rng: random.Random) -> None:
+    """Referral, assessment, maybe a CIN plan, a section 47 enquiry, a conference and a CP plan."""
+    last = cin.end or REFERENCE_DATE
+    assessed = min(cin.start + timedelta(days=rng.randrange(0, 10)), last)
+    authorised = assessed + timedelta(days=rng.randrange(10, 45))
+    enquiry = rng.random() < 0.4
+    conference = assessed + timedelta(days=rng.randrange(10, 16))
+    conferenced = enquiry and conference <= last
+    protected = conferenced and rng.random() < 0.6
     details = etree.SubElement(parent, "CINdetails")
     _sub(details, "CINreferralDate", _iso(cin.start))
     _sub(details, "ReferralSource", rng.choice(_REFERRAL_SOURCES))
@@ -67,30 +75,29 @@ def _cin_details(parent: etree._Element, child: Person, cin: Period, rng: random
     if cin.end is not None:
         _sub(details, "CINclosureDate", _iso(cin.end))
         _sub(details, "ReasonForClosure", rng.choice(("RC7", "RC8", "RC9")))
-    last = cin.end or REFERENCE_DATE
-    assessed = min(cin.start + timedelta(days=rng.randrange(0, 10)), last)
+    if conferenced:
+        _sub(details, "DateOfInitialCPC", _iso(conference))
     assessment = etree.SubElement(details, "Assessments")
     _sub(assessment, "AssessmentActualStartDate", _iso(assessed))
-    authorised = assessed + timedelta(days=rng.randrange(10, 45))
     if authorised <= last:
         _sub(assessment, "AssessmentAuthorisationDate", _iso(authorised))
         factors = etree.SubElement(assessment, "FactorsIdentifiedAtAssessment")
         for factor in sorted(set(rng.sample(_FACTORS, rng.randrange(1, 4)))):
             _sub(factors, "AssessmentFactors", factor)
-        if rng.random() < 0.5:
+        if not protected and rng.random() < 0.5:
             plan = etree.SubElement(details, "CINPlanDates")
             _sub(plan, "CINPlanStartDate", _iso(authorised))
             if cin.end is not None:
                 _sub(plan, "CINPlanEndDate", _iso(cin.end))
-    enquiry = rng.random() < 0.4
     if enquiry:
         s47 = etree.SubElement(details, "Section47")
         _sub(s47, "S47ActualStartDate", _iso(assessed))
         _sub(s47, "InitialCPCtarget", _iso(assessed + timedelta(days=15)))
+        if conferenced:
+            _sub(s47, "DateOfInitialCPC", _iso(conference))
         _sub(s47, "ICPCnotRequired", "false")
     _sub(details, "ReferralNFA", "false")
-    conference = assessed + timedelta(days=rng.randrange(10, 16))
-    if enquiry and conference <= last and rng.random() < 0.6:
+    if protected:
         plan = etree.SubElement(details, "ChildProtectionPlans")
         _sub(plan, "CPPstartDate", _iso(conference))
         if cin.end is not None:
@@ -143,10 +150,12 @@ def write_cin_census(population: Population, out: Path) -> SampleSet:
             ):
                 _sub(disabilities, "Disability", code)
         if child.cin is not None:
-            _cin_details(element, child, child.cin, rng)
+            _cin_details(element, child.cin, rng)
         samples.truth.append(
             TruthRow(child.person_id, "csc", "cin_census", CIN_FILE, number, child.la_child_id or "")
         )
+    if not samples.truth:  # the schema wants at least one Child: no children in need, no return
+        return SampleSet()
     (out / "cin").mkdir(parents=True, exist_ok=True)
     tree = etree.ElementTree(root)
     tree.write(str(out / CIN_FILE), xml_declaration=True, encoding="UTF-8", pretty_print=True)

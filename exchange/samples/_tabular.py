@@ -175,7 +175,6 @@ def write_police(population: Population, out: Path) -> SampleSet:
     rng = _rng(population, "police")
     nominals = _Nominals(rng)
     name = "police/notifications.jsonl"
-    (out / "police").mkdir(parents=True, exist_ok=True)
     samples = SampleSet(
         [SampleFile(name, "tabular", "police", "POLICE", "Police safeguarding notifications")]
     )
@@ -186,6 +185,9 @@ def write_police(population: Population, out: Path) -> SampleSet:
         samples.truth.append(
             TruthRow(person.person_id, "police", "tabular", name, number, note["subject"]["personId"])
         )
+    if not lines:  # an empty export has nothing to recognise it by: none is written
+        return SampleSet()
+    (out / "police").mkdir(parents=True, exist_ok=True)
     (out / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return samples
 
