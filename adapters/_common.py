@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from exchange.errors import DataError
 
-__all__ = ["DFE_ETHNICITY", "ENGLAND", "local_midnight", "now", "parse_date"]
+__all__ = ["DFE_ETHNICITY", "ENGLAND", "NHS_ETHNICITY", "local_midnight", "now", "parse_date"]
 
 ENGLAND = ZoneInfo("Europe/London")
 
@@ -32,6 +32,14 @@ DFE_ETHNICITY = {
     "CHNE": "2",
     "OOTH": "19",
 }
+
+
+# NHS ethnic category (2001 census; PAS PID-22, UK Core EthnicCategoryEngland) -> ONS 2021 20b.
+# Z (not stated) and unknown codes are left out.
+NHS_ETHNICITY = {
+    "A": "13", "B": "14", "C": "17", "D": "11", "E": "10", "F": "9", "G": "12", "H": "3",
+    "J": "4", "K": "1", "L": "5", "M": "7", "N": "6", "P": "8", "R": "2", "S": "19",
+}  # fmt: skip
 
 
 def now() -> datetime:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = [
     "FORMER_UPN_SYSTEM",
@@ -62,9 +62,8 @@ _NHS_SEPARATORS = str.maketrans("", "", " -")
 _MAX_LOCAL_ID = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Identifier:
-    """One identifier: the namespace URI and the value unique within it."""
+class Identifier(NamedTuple):
+    """One identifier: the namespace URI and the value unique within it (immutable, hashable)."""
 
     system: str
     value: str

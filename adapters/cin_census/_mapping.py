@@ -134,7 +134,7 @@ def _episodes(
         ident = Identifier(local_system(la_code, "cin-episode"), base + suffix)
         episode: dict[str, Any] = {
             "identifier": [ident.as_record()],
-            "type": [*codes, coding(CIN_EPISODE_SYSTEM, kind)],
+            "type": codes or [coding(CIN_EPISODE_SYSTEM, kind)],  # PUB02 code where there is one
             "subjectPerson": [subject(child)],
             "relatedService": [service.as_record()],
             "timeInformation": [

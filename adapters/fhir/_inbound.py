@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters import _common
-from adapters._common import local_midnight
+from adapters._common import NHS_ETHNICITY, local_midnight
 from adapters._standard import (
     INVOLVEMENT_SYSTEM,
     coding,
@@ -43,11 +43,6 @@ _GENDER = {"male": "1", "female": "2", "other": "9", "unknown": "X"}
 _NAME_USES = frozenset({"usual", "official", "temp", "nickname", "anonymous", "old", "maiden"})
 _ADDRESS_USES = frozenset({"home", "work", "temp", "old", "billing"})
 _TELECOM_LABEL = {"home": "Home", "work": "Work", "mobile": "Mobile", "temp": "Temporary"}
-# NHS ethnic category (2001 census, UK Core EthnicCategoryEngland) -> ONS 2021 20b; Z (not stated) left out.
-UKCORE_ETHNICITY = {
-    "A": "13", "B": "14", "C": "17", "D": "11", "E": "10", "F": "9", "G": "12", "H": "3",
-    "J": "4", "K": "1", "L": "5", "M": "7", "N": "6", "P": "8", "R": "2", "S": "19",
-}  # fmt: skip
 _CLOSING = frozenset({"cancelled", "entered-in-error"})
 
 
@@ -215,8 +210,8 @@ def _ethnicity(extensions: list[Any]) -> str | None:
             continue
         concept = ext.get("valueCodeableConcept")
         for item in concept.get("coding") or [] if isinstance(concept, dict) else []:
-            if isinstance(item, dict) and item.get("code") in UKCORE_ETHNICITY:
-                return UKCORE_ETHNICITY[item["code"]]
+            if isinstance(item, dict) and item.get("code") in NHS_ETHNICITY:
+                return NHS_ETHNICITY[item["code"]]
     return None
 
 

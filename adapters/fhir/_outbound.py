@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.fhir._inbound import UKCORE_ETHNICITY
+from adapters._common import NHS_ETHNICITY
 from adapters.fhir._resources import validate_resource
 from exchange.errors import DataError
 from exchange.schemas import to_code
@@ -20,7 +20,7 @@ __all__ = ["to_fhir"]
 _GENDER = {"1": "male", "2": "female", "9": "other", "X": "unknown"}
 _ETHNIC_URL = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
 _ETHNIC_SYSTEM = "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland"
-_ONS_TO_UKCORE = {ons: letter for letter, ons in UKCORE_ETHNICITY.items()}
+_ONS_TO_UKCORE = {ons: letter for letter, ons in NHS_ETHNICITY.items()}
 
 
 def to_fhir(schema: str, value: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,12 +49,21 @@ def hl7_date(raw: str, where: str) -> dict[str, Any] | None:
 
 
 def hl7_datetime(raw: str, where: str) -> datetime | None:
-    """A DTM as an aware datetime; without an offset it is local time in England."""
+    """A DTM as an aware UTC datetime; without an offset it is local time in England."""
     if not raw:
         return None
+    value = _dtm(raw)
+    if value is None:
+        raise DataError(f"{where} is not a valid HL7 date/time", stage="map")
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _dtm(raw: str) -> datetime | None:
+    """The parse behind :func:`hl7_datetime`, cached: feeds repeat message and event times."""
     match = _DTM.fullmatch(raw)
     if match is None:
-        raise DataError(f"{where} is not a valid HL7 date/time", stage="map")
+        return None
     year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
     try:
         tz: timezone | ZoneInfo = _LONDON
@@ -71,7 +81,7 @@ def hl7_datetime(raw: str, where: str) -> datetime | None:
             tzinfo=tz,
         )
     except ValueError:
-        raise DataError(f"{where} is not a valid calendar date/time", stage="map") from None
+        return None
     return value.astimezone(UTC)
 
 

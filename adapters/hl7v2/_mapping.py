@@ -11,6 +11,7 @@ Identifiers (PID-3, repeated): an NHS number is one whose assigning authority is
 identifier type ``NH``, ``HN`` or none; it is checked (modulus 11) and left out with a warning
 when wrong. Other identifiers of type MR/PI/PT/PE or none are local record numbers in the
 namespace of their assigning authority (or, without one, of the adapter's organisation).
+PID-22 NHS ethnic category codes become ONS 2021 ethnicity where one category matches.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from adapters._common import NHS_ETHNICITY
 from adapters._standard import (
     INVOLVEMENT_SYSTEM,
     Provenance,
@@ -179,6 +181,7 @@ def _person(pid: Segment, context: AdapterContext) -> tuple[dict[str, Any], Iden
         "name": names(pid, 5) + [dict(n, use="old") for n in names(pid, 9) if "use" not in n],
         "dateOfBirth": hl7_date(pid.value(7)[:8], "PID-7"),
         "genderCode": _GENDER.get(pid.value(8).upper()),
+        "ethnicityCode": NHS_ETHNICITY.get(pid.value(22).upper()),
         "address": address(pid, 11),
         "contact": [c for c in (contacts(pid, 13, "Home"), contacts(pid, 14, "Work")) if c],
     }

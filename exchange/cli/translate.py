@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,8 +71,7 @@ def translate_files(
     """Translate ``files``; write events to ``out`` and rejects to ``err``; return the reject count."""
     rejected = 0
     for path in files:
-        counts: Counter[str] = Counter()
-        warn = _warner(path, counts, err, warnings)
+        warn = _warner(path, err, warnings)
         context = AdapterContext(agency=agency, organisation_id=organisation, warn=warn)
         try:
             data = path.read_bytes()
@@ -140,9 +138,8 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _warner(path: Path, counts: Counter[str], err: TextIO, show: bool) -> Callable[[str, str], None]:
+def _warner(path: Path, err: TextIO, show: bool) -> Callable[[str, str], None]:
     def warn(code: str, message: str) -> None:
-        counts[code] += 1
         if show:
             _line(err, {"file": str(path), "warning": code, "message": message})
 

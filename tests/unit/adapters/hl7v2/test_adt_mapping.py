@@ -148,3 +148,10 @@ def test_untrustworthy_messages_are_rejected_with_a_position(data: bytes, stage:
         _run(data)
     assert info.value.stage == stage
     assert where in info.value.message
+
+
+@pytest.mark.parametrize(("code", "symbol"), [("A", "WHITE_BRITISH"), ("N", "BLACK_AFRICAN"), ("Z", None)])
+def test_nhs_ethnic_category_in_pid_22_becomes_ons_2021(code: str, symbol: str | None) -> None:
+    fields = "|".join(["PID", "1", "", "1^^^RX1^MR"] + [""] * 18 + [code])
+    events, _ = _run(_msg("A31", fields))
+    assert events[0].value["person"].get("ethnicityCode") == symbol
