@@ -18,7 +18,7 @@ from typing import Any
 
 from exchange.identifiers import NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM
 from exchange.samples._noise import Noise, Recorded, recorded
-from exchange.samples._people import REFERENCE_DATE, Household, Person, Population
+from exchange.samples._people import NHS_ETHNIC_CATEGORY, REFERENCE_DATE, Household, Person, Population
 from exchange.samples._truth import SampleFile, SampleSet, TruthRow
 
 __all__ = ["COMMUNITY_TRUST", "write_fhir"]
@@ -33,12 +33,6 @@ _ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 _NOISE = Noise(nickname=0.1, typo=0.04, stale_address=0.25, missing_nhs=0.05, dob_swap=0.01)
 _GENDER = {"M": "male", "F": "female"}
 _ROLE = {"MTH": ("MTH", "mother"), "FTH": ("FTH", "father"), "GRM": ("GRMTH", "grandmother")}
-# DfE ethnicity code -> NHS ethnic category (UK Core EthnicCategoryEngland)
-_ETHNIC_CATEGORY = {
-    "WBRI": "A", "WIRI": "B", "WOTH": "C", "WIRT": "C", "WROM": "C", "MWBC": "D", "MWBA": "E",
-    "MWAS": "F", "MOTH": "G", "AIND": "H", "APKN": "J", "ABAN": "K", "AOTH": "L", "BCRB": "M",
-    "BAFR": "N", "BOTH": "P", "CHNE": "R", "OOTH": "S",
-}  # fmt: skip
 
 
 def _nhs_identifier(value: str) -> dict[str, Any]:
@@ -121,7 +115,7 @@ def _bundle(
             "coding": [
                 {
                     "system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland",
-                    "code": _ETHNIC_CATEGORY.get(child.ethnicity, "Z"),
+                    "code": NHS_ETHNIC_CATEGORY.get(child.ethnicity, "Z"),
                 }
             ]
         },

@@ -20,7 +20,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from exchange.samples._noise import Noise, Recorded, recorded, transpose
-from exchange.samples._people import REFERENCE_DATE, Address, Household, Person, Population
+from exchange.samples._people import (
+    NHS_ETHNIC_CATEGORY,
+    REFERENCE_DATE,
+    Address,
+    Household,
+    Person,
+    Population,
+)
 from exchange.samples._truth import SampleFile, SampleSet, TruthRow
 
 __all__ = ["GP_PRACTICE", "HOSPITAL_TRUST", "write_hl7"]
@@ -92,7 +99,8 @@ class _Feed:
             name += f"~{_esc(view.family.upper())}^{_esc(view.preferred.upper())}^^^^^N"
         dob = view.birth_date.strftime("%Y%m%d")
         fields = ["PID", "1", "", ids, "", name, "", dob, person.sex, "", "", "~".join(addresses), ""]
-        fields.append(person.phone.replace(" ", ""))
+        fields += [person.phone.replace(" ", ""), "", "", "", "", "", "", "", ""]
+        fields.append(NHS_ETHNIC_CATEGORY.get(person.ethnicity, "Z"))  # PID-22
         return "|".join(fields)
 
     def add(self, when: datetime, person: Person, mrn: str, trigger: str, body: list[str]) -> None:

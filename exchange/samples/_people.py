@@ -19,6 +19,7 @@ from exchange.samples._numbers import LA_CODE, Numbers
 __all__ = [
     "LA_CODE",
     "MAX_PEOPLE",
+    "NHS_ETHNIC_CATEGORY",
     "REFERENCE_DATE",
     "SCHOOLS",
     "Address",
@@ -58,6 +59,13 @@ _ETHNICITIES = [
     "WROM",
 ]
 _INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+# DfE ethnicity code -> NHS ethnic category letter (HL7 PID-22, UK Core EthnicCategoryEngland)
+NHS_ETHNIC_CATEGORY: dict[str, str] = {
+    "WBRI": "A", "WIRI": "B", "WOTH": "C", "WIRT": "C", "WROM": "C", "MWBC": "D", "MWBA": "E",
+    "MWAS": "F", "MOTH": "G", "AIND": "H", "APKN": "J", "ABAN": "K", "AOTH": "L", "BCRB": "M",
+    "BAFR": "N", "BOTH": "P", "CHNE": "R", "OOTH": "S",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
