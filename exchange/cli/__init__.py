@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import dev, registry, schemas, translate
+from exchange.cli import dev, registry, samples, schemas, translate
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -28,6 +28,7 @@ app.add_typer(dev.app, name="dev")
 app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(translate.app, name="translate")
+app.add_typer(samples.app, name="samples")
 
 _err = Console(stderr=True, highlight=False)
 
