@@ -32,6 +32,7 @@ __all__ = [
     "is_valid_upn",
     "la_child_id_system",
     "local_system",
+    "nhs_check_digit",
     "normalise_nhs_number",
     "upn_check_letter",
 ]
@@ -108,19 +109,26 @@ def normalise_nhs_number(raw: str) -> str:
     return raw.strip().translate(_NHS_SEPARATORS)
 
 
-def is_valid_nhs_number(value: str) -> bool:
-    """True when ``value`` is ten digits whose last is the modulus 11 check digit.
+def nhs_check_digit(first_nine: str) -> int | None:
+    """The check digit for nine leading digits, or ``None`` when no valid number starts with them.
 
-    Weights 10 down to 2 apply to the first nine digits; the check digit is 11 minus the
-    remainder of the weighted sum divided by 11 (11 becomes 0, 10 means the number is invalid).
+    Weights 10 down to 2 apply to the nine digits; the check digit is 11 minus the remainder of
+    the weighted sum divided by 11 (11 becomes 0; 10 means no valid number has this prefix).
     """
-    if len(value) != 10 or not value.isascii() or not value.isdigit():
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True))
+    if len(first_nine) != 9 or not first_nine.isascii() or not first_nine.isdigit():
+        raise ValueError("an NHS number check digit needs exactly nine leading digits")
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
     check = 11 - total % 11
     if check == 11:
-        check = 0
-    return check != 10 and check == int(value[9])
+        return 0
+    return None if check == 10 else check
+
+
+def is_valid_nhs_number(value: str) -> bool:
+    """True when ``value`` is ten ASCII digits whose last is the modulus 11 check digit."""
+    if len(value) != 10 or not value.isascii() or not value.isdigit():
+        return False
+    return nhs_check_digit(value[:9]) == int(value[9])
 
 
 def upn_check_letter(body: str) -> str:
