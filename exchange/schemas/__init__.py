@@ -8,6 +8,7 @@ Public API (other parts of the kernel call exactly these):
 * :func:`to_symbol` / :func:`to_code` - published vocabulary codes <-> Avro enum symbols.
 * :func:`validate` / :func:`problems` - field-level checks beyond Avro (1..*, vocabularies,
   NHS number check digits, PUB01 conformance minimum).
+* :func:`encodable_check` - a compiled yes/no check that a value encodes under a parsed schema.
 * :func:`from_json` / :func:`to_json` - plain JSON (ISO dates) <-> values a codec encodes.
 
 Tooling behind ``mais schemas``: :func:`check_against_released`, :func:`generate_models`,
@@ -22,6 +23,7 @@ from exchange.identifiers import NHS_NUMBER_SYSTEM, is_valid_nhs_number, nhs_che
 from exchange.schemas._catalogue import VOCABULARIES, Vocabulary, coding_problem
 from exchange.schemas._docgen import render_standard
 from exchange.schemas._evolution import check_against_released, released_versions
+from exchange.schemas._fastcheck import encodable_check
 from exchange.schemas._json import from_json, to_json
 from exchange.schemas._modelgen import generate_models, render_models
 from exchange.schemas._repository import (
@@ -45,6 +47,7 @@ __all__ = [
     "coding_problem",
     "default_repository",
     "default_schemas_dir",
+    "encodable_check",
     "entity_names",
     "enum_names",
     "event_names",

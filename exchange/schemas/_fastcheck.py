@@ -1,0 +1,162 @@
+"""A fast yes/no check that a value encodes under an Avro schema, generated once per schema.
+
+:func:`encodable_check` turns a fastavro-parsed schema into a compiled Python predicate. It is
+*sound*: it answers ``True`` only for values fastavro's binary encoder (``schemaless_writer``)
+writes without error. It is deliberately narrower than the encoder, which also takes values no
+adapter should produce (``None`` or text for a non-union boolean, a float for a long, a tuple or
+a string for an array, tuple notation in unions ...): for those it answers ``False`` and the
+caller falls back to the encoder itself, so the overall verdict is always the encoder's.
+
+What it accepts, by Avro type: ``null`` only ``None``; ``boolean`` only ``bool``; ``int`` /
+``long`` an ``int`` (not ``bool``) in range; ``double`` a ``float`` or an ``int`` in long range;
+``string`` a ``str`` that is valid UTF-8 (no lone surrogates); ``enum`` one of its symbols;
+``array`` a ``list``; ``record`` a ``dict`` whose fields are present and valid, or absent and
+defaulted (keys the schema does not name are ignored, as the encoder ignores them); logical
+``date`` a ``date`` or ``datetime`` (or an int); ``timestamp-millis`` / ``timestamp-micros`` a
+``datetime`` that is naive or has a ``timezone`` / ``ZoneInfo`` (or a long); unions of ``null``
+and one other type. Types outside this list (``bytes``, ``fixed``, ``map``, ``float``, other
+unions, non-empty defaults) make :func:`encodable_check` return ``None``: such schemas are
+checked by encoding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = ["encodable_check"]
+
+_MISSING = object()
+
+
+class _Unsupported(Exception):
+    """The schema uses a construct this generator does not compile."""
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def encodable_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """A predicate ``value -> bool`` for the parsed record ``schema``, or ``None`` if unsupported."""
+    try:
+        source = _Generator(schema.get("__named_schemas", {})).module(schema)
+    except _Unsupported:
+        return None
+    namespace: dict[str, Any] = {
+        "dt_date": dt.date,
+        "dt_datetime": dt.datetime,
+        "_utf8": _utf8,
+        "_plain_tz": frozenset({type(None), dt.timezone, ZoneInfo}),
+    }
+    exec(compile(source, f"<encodable_check {schema.get('name', '?')}>", "exec"), namespace)  # noqa: S102
+    check: Callable[[Any], bool] = namespace["check"]
+    return check
+
+
+class _Generator:
+    def __init__(self, named: dict[str, Any]) -> None:
+        self.named = named
+        self.functions: dict[str, list[str]] = {}
+        self.counter = 0
+        self.constants: list[str] = []
+
+    def module(self, schema: dict[str, Any]) -> str:
+        entry = self.record_function(schema)
+        body = ["\n".join(lines) for lines in self.functions.values()]
+        return "\n\n".join(["\n".join(self.constants), *body, f"check = {entry}\n"])
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"x{self.counter}"
+
+    def record_function(self, schema: dict[str, Any]) -> str:
+        name = str(schema["name"])
+        fn = "r_" + "".join(c if c.isalnum() else "_" for c in name)
+        if fn in self.functions:
+            return fn
+        self.functions[fn] = []  # reserve: recursive types refer to themselves
+        lines = [f"def {fn}(v):", "    if type(v) is not dict:", "        return False"]
+        for field in schema["fields"]:
+            lines += self.field(field)
+        lines.append("    return True")
+        self.functions[fn] = lines
+        return fn
+
+    def field(self, field: dict[str, Any]) -> list[str]:
+        name = field["name"]
+        var = self.fresh()
+        default = field.get("default", _MISSING)
+        if default is _MISSING:
+            # The encoder writes None for a missing field that has no default.
+            get = f"    {var} = v.get({name!r})"
+        elif default is None or default == []:
+            get = f"    {var} = v.get({name!r}, {default!r})"
+        else:
+            raise _Unsupported(f"default of {name}")
+        return [get, *self.statements(field["type"], var, 1)]
+
+    def statements(self, schema: Any, var: str, depth: int) -> list[str]:
+        """Lines that ``return False`` unless ``var`` is valid for ``schema``."""
+        pad = "    " * depth
+        if isinstance(schema, list):
+            return self.union(schema, var, depth)
+        if isinstance(schema, str) and schema in self.named:
+            schema = self.named[schema]
+        kind = schema if isinstance(schema, str) else schema.get("type")
+        if isinstance(schema, dict) and kind == "record":
+            fn = self.record_function(schema)
+            return [f"{pad}if not {fn}({var}):", f"{pad}    return False"]
+        if isinstance(schema, dict) and kind == "array":
+            item = self.fresh()
+            inner = self.statements(schema["items"], item, depth + 2)
+            return [
+                f"{pad}if type({var}) is not list:",
+                f"{pad}    return False",
+                f"{pad}if {var}:",
+                f"{pad}    for {item} in {var}:",
+                *inner,
+            ]
+        return [f"{pad}if not ({self.scalar(schema, kind, var)}):", f"{pad}    return False"]
+
+    def union(self, branches: list[Any], var: str, depth: int) -> list[str]:
+        others = [b for b in branches if b != "null"]
+        if len(branches) != 2 or len(others) != 1:
+            raise _Unsupported("union")
+        pad = "    " * depth
+        return [f"{pad}if {var} is not None:", *self.statements(others[0], var, depth + 1)]
+
+    def scalar(self, schema: Any, kind: Any, var: str) -> str:
+        logical = schema.get("logicalType") if isinstance(schema, dict) else None
+        if kind == "enum":
+            constant = f"symbols_{len(self.constants)}"
+            self.constants.append(f"{constant} = frozenset({sorted(schema['symbols'])!r})")
+            return f"type({var}) is str and {var} in {constant}"
+        template = _LOGICAL.get((kind, logical)) or _SIMPLE.get(kind)
+        if template is None:
+            raise _Unsupported(str(kind))
+        return template.format(v=var)
+
+
+_INT = f"type({{v}}) is int and {-(2**31)} <= {{v}} <= {2**31 - 1}"
+_LONG = f"type({{v}}) is int and {-(2**63)} <= {{v}} <= {2**63 - 1}"
+_SIMPLE = {
+    "null": "{v} is None",
+    "boolean": "type({v}) is bool",
+    "int": _INT,
+    "long": _LONG,
+    "double": f"type({{v}}) is float or ({_LONG})",
+    "string": "type({v}) is str and ({v}.isascii() or _utf8({v}))",
+}
+_MOMENT = "(type({v}) is dt_datetime and type({v}.tzinfo) in _plain_tz)"
+_LOGICAL: dict[tuple[Any, Any], str] = {
+    ("int", "date"): f"type({{v}}) is dt_date or type({{v}}) is dt_datetime or ({_INT})",
+    ("long", "timestamp-millis"): f"{_MOMENT} or ({_LONG})",
+    ("long", "timestamp-micros"): f"{_MOMENT} or ({_LONG})",
+}
