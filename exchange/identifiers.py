@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from operator import mul
 from typing import NamedTuple
 
 __all__ = [
@@ -61,6 +62,8 @@ _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: I, O and S are never use
 _UPN_SHAPE = re.compile(r"[A-Z]\d{11}[0-9A-Z]")
 _NHS_SEPARATORS = str.maketrans("", "", " -")
 _MAX_LOCAL_ID = 64
+_NHS_WEIGHTS = range(10, 1, -1)
+_NHS_ZERO = ord("0") * sum(_NHS_WEIGHTS)
 
 
 class Identifier(NamedTuple):
@@ -106,7 +109,8 @@ def local_system(organisation: str, kind: str) -> str:
 
 def normalise_nhs_number(raw: str) -> str:
     """Drop the spaces and hyphens people type inside NHS numbers (``943 476 5919``)."""
-    return raw.strip().translate(_NHS_SEPARATORS)
+    value = raw.strip()
+    return value.translate(_NHS_SEPARATORS) if " " in value or "-" in value else value
 
 
 def nhs_check_digit(first_nine: str) -> int | None:
@@ -117,7 +121,8 @@ def nhs_check_digit(first_nine: str) -> int | None:
     """
     if len(first_nine) != 9 or not first_nine.isascii() or not first_nine.isdigit():
         raise ValueError("an NHS number check digit needs exactly nine leading digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
+    # ASCII digits are bytes 48..57: weigh the byte values and take off 48 x (10 + 9 + ... + 2).
+    total = sum(map(mul, first_nine.encode("ascii"), _NHS_WEIGHTS)) - _NHS_ZERO
     check = 11 - total % 11
     if check == 11:
         return 0
@@ -128,7 +133,7 @@ def is_valid_nhs_number(value: str) -> bool:
     """True when ``value`` is ten ASCII digits whose last is the modulus 11 check digit."""
     if len(value) != 10 or not value.isascii() or not value.isdigit():
         return False
-    return nhs_check_digit(value[:9]) == int(value[9])
+    return nhs_check_digit(value[:9]) == ord(value[9]) - 48
 
 
 def upn_check_letter(body: str) -> str:

@@ -89,10 +89,8 @@ def names(segment: Segment, n: int) -> list[dict[str, Any]]:
     """Every XPN repetition of ``SEG-n`` that has a family or given name."""
     result: list[dict[str, Any]] = []
     for raw in segment.repetitions(n):
-        comps = segment.components(raw)
         # XPN-1 is itself FN (surname & own surname prefix & ...): its first subcomponent is the surname.
-        comps[0] = comps[0].split(segment.encoding.subcomponent)[0]
-        parts = [segment.text(c).strip() for c in comps[:7]] + [""] * (7 - min(len(comps), 7))
+        parts = segment.texts(raw, 7, first_subcomponent=True)
         family = parts[0]
         given = [g for g in (parts[1], *parts[2].split(" ")) if g]
         if not family and not given:
@@ -109,11 +107,9 @@ def address(segment: Segment, n: int) -> list[dict[str, Any]]:
     """Every XAD repetition of ``SEG-n`` that has at least a line or a postcode."""
     result: list[dict[str, Any]] = []
     for raw in segment.repetitions(n):
-        raw_comps = segment.components(raw)[:7]
         # XAD-1 is SAD (street & street name & dwelling number): the first subcomponent is the line.
-        raw_comps[0] = raw_comps[0].split(segment.encoding.subcomponent)[0]
-        comps = [segment.text(c).strip() for c in raw_comps] + [""] * (7 - len(raw_comps))
-        street, other, city, _county, postcode, _country, kind = comps
+        parts = segment.texts(raw, 7, first_subcomponent=True)
+        street, other, city, _county, postcode, _country, kind = parts
         if not (street or postcode):
             continue
         # line1, city and postcode are required by the standard: absent ones stay empty text.
@@ -132,8 +128,7 @@ def contacts(segment: Segment, n: int, label: str) -> dict[str, Any] | None:
     phones: list[str] = []
     emails: list[str] = []
     for raw in segment.repetitions(n):
-        comps = [segment.text(c).strip() for c in segment.components(raw)[:12]]
-        comps += [""] * (12 - len(comps))
+        comps = segment.texts(raw, 12)
         equipment = comps[2].upper()
         if equipment in ("INTERNET", "X.400") or comps[1].upper() == "NET":
             if comps[3] or comps[0]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from adapters._common import NHS_ETHNICITY
@@ -65,12 +66,12 @@ _PATIENT_CLASS = {
 
 def map_adt(message: Message, context: AdapterContext) -> list[StandardEvent]:
     """The standard events one ADT message implies."""
-    msh = message.msh
-    if msh.value(9, 1).upper() != "ADT":
+    kind, event = message.msh.values(9, 2)
+    if kind.upper() != "ADT":
         hint = "route only ADT messages to this adapter"
         raise DataError("MSH-9 message type is missing or not ADT", stage="map", hint=hint)
     evn = message.first("EVN")
-    trigger = (msh.value(9, 2) or (evn.value(1) if evn else "")).upper()
+    trigger = (event or (evn.value(1) if evn else "")).upper()
     if not trigger:
         raise DataError("MSH-9.2 (and EVN-1) give no trigger event", stage="map")
     pids = message.all("PID")
@@ -127,30 +128,32 @@ def _event_time(message: Message, evn: Segment | None) -> datetime:
 def _namespace(authority: str, context: AdapterContext, where: str) -> str:
     if not authority:
         return context.organisation_id
-    if _SAFE.fullmatch(authority) is None:
+    if not _usable_authority(authority):
         context.warn("unusable-assigning-authority", f"{where}: assigning authority is not a code; own used")
         return context.organisation_id
     return authority
 
 
+@lru_cache(maxsize=1024)
+def _usable_authority(authority: str) -> bool:
+    return _SAFE.fullmatch(authority) is not None
+
+
 def _identifiers(segment: Segment, n: int, context: AdapterContext) -> list[Identifier]:
     found: list[Identifier] = []
-    label = f"{segment.name}-{n}"
     for index, raw in enumerate(segment.repetitions(n), start=1):
-        comps = segment.components(raw)
-        value = segment.text(comps[0]).strip()
+        value, authority, kind = _cx(segment, raw)
         if not value:
             continue
-        authority = _authority(segment, comps)
-        kind = segment.text(comps[4]).strip().upper() if len(comps) > 4 else ""
-        where = f"{label}[{index}]"
         if authority.upper() == "NHS":
             if kind in _NHS_TYPES:
+                where = f"{segment.name}-{n}[{index}]"
                 nhs = checked_nhs_number(value, where=where, warn=context.warn)
                 if nhs is not None and nhs not in found:
                     found.append(nhs)
             continue
         if kind in _LOCAL_TYPES:
+            where = f"{segment.name}-{n}[{index}]"
             if len(value) > 64 or not value.isprintable():
                 context.warn("invalid-local-id", f"{where}: identifier is too long or unprintable; left out")
                 continue
@@ -160,11 +163,21 @@ def _identifiers(segment: Segment, n: int, context: AdapterContext) -> list[Iden
     return found
 
 
-def _authority(segment: Segment, comps: list[str]) -> str:
-    """The namespace id (HD-1) of a CX's assigning authority (CX-4)."""
-    if len(comps) < 4:
-        return ""
-    return segment.text(comps[3].split(segment.encoding.subcomponent)[0]).strip()
+def _cx(segment: Segment, raw: str) -> tuple[str, str, str]:
+    """A CX repetition's ID (CX-1), assigning authority namespace (CX-4 HD-1) and type (CX-5)."""
+    enc = segment.encoding
+    comps = raw.split(enc.component, 5)
+    count = len(comps)
+    if '"' in raw or (enc.escape and enc.escape in raw):
+        text = segment.text
+        value = text(comps[0]).strip()
+        authority = text(comps[3].split(enc.subcomponent, 1)[0]).strip() if count > 3 else ""
+        kind = text(comps[4]).strip().upper() if count > 4 else ""
+    else:
+        value = comps[0].strip()
+        authority = comps[3].split(enc.subcomponent, 1)[0].strip() if count > 3 else ""
+        kind = comps[4].strip().upper() if count > 4 else ""
+    return value, authority, kind
 
 
 def _person(pid: Segment, context: AdapterContext) -> tuple[dict[str, Any], Identifier]:
@@ -199,11 +212,9 @@ def _visit(pv1: Segment, context: AdapterContext) -> Identifier | None:
     raw = pv1.repetitions(19)
     if not raw:
         return None
-    comps = pv1.components(raw[0])
-    value = pv1.text(comps[0]).strip()
+    value, authority, _kind = _cx(pv1, raw[0])
     if not value or len(value) > 64 or not value.isprintable():
         return None
-    authority = _authority(pv1, comps)
     return Identifier(local_system(_namespace(authority, context, "PV1-19"), "visit"), value)
 
 
@@ -223,8 +234,9 @@ def _episode(
     service_code = pv1.value(10) or patient_class
     service = Identifier(local_system(context.organisation_id, "service"), service_code)
     # PL-9 (location description) when the feed gives one, else facility, point of care, room, bed
-    parts = (pv1.value(3, 4), pv1.value(3, 1), pv1.value(3, 2), pv1.value(3, 3))
-    location = pv1.value(3, 9) or " ".join(p for p in parts if p)
+    place = pv1.values(3, 9)
+    parts = (place[3], place[0], place[1], place[2])
+    location = place[8] or " ".join(p for p in parts if p)
     episode: dict[str, Any] = {
         "identifier": [visit.as_record()],
         "type": [coding(_PATIENT_CLASS_SYSTEM, patient_class, _PATIENT_CLASS.get(patient_class))],

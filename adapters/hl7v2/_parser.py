@@ -76,6 +76,35 @@ class Segment:
             return unescape(raw, self.encoding)
         return raw
 
+    def texts(self, raw: str, count: int, *, first_subcomponent: bool = False) -> list[str]:
+        """Components 1..``count`` of one raw repetition, each decoded and stripped ("" when absent).
+
+        With ``first_subcomponent`` the first component is cut to its first subcomponent before
+        decoding (an FN surname, an SAD street line). Same result as ``text(c).strip()`` on each.
+        """
+        enc = self.encoding
+        comps = raw.split(enc.component, count)[:count]
+        if first_subcomponent:
+            comps[0] = comps[0].split(enc.subcomponent, 1)[0]
+        if '"' in raw or (enc.escape and enc.escape in raw):
+            comps = [self.text(c).strip() for c in comps]
+        else:
+            comps = [c.strip() for c in comps]
+        if len(comps) < count:
+            comps += [""] * (count - len(comps))
+        return comps
+
+    def values(self, n: int, count: int) -> list[str]:
+        """``[value(n, 1), ..., value(n, count)]``, reading the field once."""
+        fields = self.fields
+        raw = fields[n] if n < len(fields) else ""
+        if not raw:
+            return [""] * count
+        repetition = self.encoding.repetition
+        if repetition in raw:
+            raw = raw.split(repetition, 1)[0]
+        return self.texts(raw, count)
+
     def value(self, n: int, component: int = 1, repetition: int = 0, subcomponent: int = 0) -> str:  # noqa: PLR0911
         """Decoded text at ``SEG-n.component`` of the given repetition; ``""`` when absent.
 
