@@ -49,6 +49,7 @@ EPISODE_CODE_SYSTEM = f"{_PUB02}#episode-code-vocabulary"
 EVENT_CODE_SYSTEM = f"{_PUB02}#event-code-vocabulary"
 INVOLVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 _ENUM_FIELDS = {"genderCode": "GenderCode", "sexCode": "PhenotypicSexCode", "ethnicityCode": "EthnicityCode"}
+_EMPTY: tuple[list[Any], dict[str, Any]] = ([], {})  # compared against only, never handed out
 _PATH = re.compile(r'"([A-Za-z0-9_.]+) is <')
 
 Provenance = tuple[Identifier, datetime]
@@ -202,4 +203,4 @@ def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Nested values are the adapters' job: optional fields may be None, arrays must be lists.
     """
-    return {k: v for k, v in record.items() if v is not None and v not in ([], {})}
+    return {k: v for k, v in record.items() if v is not None and v not in _EMPTY}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from exchange.errors import DataError
 
@@ -228,7 +229,12 @@ def _encoding(text: str) -> Encoding:
     newline = min((i for i in (text.find("\r", 4), text.find("\n", 4)) if i >= 0), default=-1)
     if end < 0 or (0 <= newline < end):
         raise DataError("MSH-2 (encoding characters) is not terminated by the field separator", stage="parse")
-    chars = text[4:end]
+    return _declared(sep, text[4:end])
+
+
+@lru_cache(maxsize=64)
+def _declared(sep: str, chars: str) -> Encoding:
+    """The encoding MSH-1 ``sep`` and MSH-2 ``chars`` declare (feeds repeat theirs: cached)."""
     if not 1 <= len(chars) <= 5:
         raise DataError("MSH-2 must hold 1 to 5 encoding characters", stage="parse")
     if len(set(chars + sep)) != len(chars) + 1 or any(c.isalnum() or c in " \t" for c in chars):
