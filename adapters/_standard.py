@@ -77,12 +77,12 @@ def subject(person: Identifier) -> dict[str, Any]:
 
 
 def _envelope(prov: Provenance, subjects: Iterable[Identifier]) -> dict[str, Any]:
+    return _envelope_of(prov, [i.as_record() for i in subjects])
+
+
+def _envelope_of(prov: Provenance, subjects: list[dict[str, Any]]) -> dict[str, Any]:
     publisher, recorded_at = prov
-    return {
-        "publisher": publisher.as_record(),
-        "recordedAt": recorded_at,
-        "subjectIdentifier": [i.as_record() for i in subjects],
-    }
+    return {"publisher": publisher.as_record(), "recordedAt": recorded_at, "subjectIdentifier": subjects}
 
 
 def person_recorded(person: Mapping[str, Any], *, key: Identifier, prov: Provenance) -> StandardEvent:
@@ -118,7 +118,8 @@ def episode_recorded(episode: Mapping[str, Any], *, key: Identifier, prov: Prove
     record = _clean(episode)
     _require(record, ("identifier", "type", "subjectPerson", "relatedService", "timeInformation"))
     record.setdefault("location", [])
-    value = _envelope(prov, _subjects(record)) | {"serviceEpisode": record}
+    value = _envelope_of(prov, _subjects(record))
+    value["serviceEpisode"] = record
     return StandardEvent("episode", key.key(), NS + "ServiceEpisodeRecorded", value)
 
 
@@ -134,7 +135,8 @@ def life_event_recorded(event: Mapping[str, Any], *, key: Identifier, prov: Prov
     """A LifeEvent: a missing episode, a death, an exclusion ..."""
     record = _clean(event)
     _require(record, ("identifier", "type", "subjectPerson"))
-    value = _envelope(prov, _subjects(record)) | {"lifeEvent": record}
+    value = _envelope_of(prov, _subjects(record))
+    value["lifeEvent"] = record
     return StandardEvent("event", key.key(), NS + "LifeEventRecorded", value)
 
 
@@ -188,8 +190,9 @@ def _explain(event: StandardEvent, schema: dict[str, Any]) -> None:
     raise DataError(f"{event.schema} cannot be encoded", stage="validate")
 
 
-def _subjects(record: Mapping[str, Any]) -> list[Identifier]:
-    return [Identifier(s["person"]["system"], s["person"]["value"]) for s in record["subjectPerson"]]
+def _subjects(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Fresh Identifier records of the subject persons (keys in ``Identifier.as_record`` order)."""
+    return [{"system": s["person"]["system"], "value": s["person"]["value"]} for s in record["subjectPerson"]]
 
 
 def _require(record: Mapping[str, Any], names: Iterable[str]) -> None:

@@ -187,8 +187,7 @@ def _person(pid: Segment, context: AdapterContext) -> tuple[dict[str, Any], Iden
             identifiers.append(extra)
     if not identifiers:
         raise DataError("PID-3 holds no usable patient identifier", stage="map")
-    local = [i for i in identifiers if "/local/" in i.system]
-    key = local[0] if local else identifiers[0]
+    key = next((i for i in identifiers if "/local/" in i.system), identifiers[0])
     person: dict[str, Any] = {
         "identifier": [i.as_record() for i in identifiers],
         "name": names(pid, 5) + [dict(n, use="old") for n in names(pid, 9) if "use" not in n],
@@ -232,27 +231,24 @@ def _episode(
     time: dict[str, Any] = {"startDateTime": started, "endDateTime": ended}
     patient_class = pv1.value(2).upper() or "U"
     service_code = pv1.value(10) or patient_class
-    service = Identifier(local_system(context.organisation_id, "service"), service_code)
+    service = {"system": local_system(context.organisation_id, "service"), "value": service_code}
     # PL-9 (location description) when the feed gives one, else facility, point of care, room, bed
     place = pv1.values(3, 9)
-    parts = (place[3], place[0], place[1], place[2])
-    location = place[8] or " ".join(p for p in parts if p)
+    location = place[8] or " ".join(p for p in (place[3], place[0], place[1], place[2]) if p)
     episode: dict[str, Any] = {
         "identifier": [visit.as_record()],
         "type": [coding(_PATIENT_CLASS_SYSTEM, patient_class, _PATIENT_CLASS.get(patient_class))],
         "subjectPerson": [subject(person)],
-        "relatedService": [service.as_record()],
+        "relatedService": [service],
         "timeInformation": [time],
         "location": [location] if location else [],
     }
     doctor_id = pv1.value(7, 1)
     if doctor_id and len(doctor_id) <= 64 and doctor_id.isprintable():
         namespace = _namespace(pv1.value(7, 9, subcomponent=1), context, "PV1-7")
-        professional = Identifier(local_system(namespace, "professional"), doctor_id)
+        professional = {"system": local_system(namespace, "professional"), "value": doctor_id}
         involvement = coding(INVOLVEMENT_SYSTEM, "PPRF", "Primary performer")
-        episode["relatedProfessional"] = [
-            {"professional": professional.as_record(), "involvement": involvement}
-        ]
+        episode["relatedProfessional"] = [{"professional": professional, "involvement": involvement}]
     return episode
 
 
