@@ -47,7 +47,8 @@ def encodable_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     """A predicate ``value -> bool`` for the parsed record ``schema``, or ``None`` if unsupported."""
     try:
         source = _Generator(schema.get("__named_schemas", {})).module(schema)
-    except _Unsupported:
+        code = compile(source, f"<encodable_check {schema.get('name', '?')}>", "exec")
+    except (_Unsupported, SyntaxError, RecursionError):  # too deeply nested to compile: encode instead
         return None
     namespace: dict[str, Any] = {
         "dt_date": dt.date,
@@ -55,52 +56,53 @@ def encodable_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
         "_utf8": _utf8,
         "_plain_tz": frozenset({type(None), dt.timezone, ZoneInfo}),
     }
-    exec(compile(source, f"<encodable_check {schema.get('name', '?')}>", "exec"), namespace)  # noqa: S102
+    exec(code, namespace)  # noqa: S102 - source generated above from the schema, names quoted with repr
     check: Callable[[Any], bool] = namespace["check"]
     return check
 
 
 class _Generator:
+    """Writes one function ``check(v)`` with every record's checks inlined (no calls, no recursion)."""
+
     def __init__(self, named: dict[str, Any]) -> None:
         self.named = named
-        self.functions: dict[str, list[str]] = {}
         self.counter = 0
         self.constants: list[str] = []
+        self.inlining: list[str] = []
 
     def module(self, schema: dict[str, Any]) -> str:
-        entry = self.record_function(schema)
-        body = ["\n".join(lines) for lines in self.functions.values()]
-        return "\n\n".join(["\n".join(self.constants), *body, f"check = {entry}\n"])
+        body = self.record(schema, "v", 1)
+        return "\n".join([*self.constants, "def check(v):", *body, "    return True", ""])
 
     def fresh(self) -> str:
         self.counter += 1
         return f"x{self.counter}"
 
-    def record_function(self, schema: dict[str, Any]) -> str:
+    def record(self, schema: dict[str, Any], var: str, depth: int) -> list[str]:
         name = str(schema["name"])
-        fn = "r_" + "".join(c if c.isalnum() else "_" for c in name)
-        if fn in self.functions:
-            return fn
-        self.functions[fn] = []  # reserve: recursive types refer to themselves
-        lines = [f"def {fn}(v):", "    if type(v) is not dict:", "        return False"]
+        if name in self.inlining:
+            raise _Unsupported(f"recursive type {name}")
+        self.inlining.append(name)
+        pad = "    " * depth
+        lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
         for field in schema["fields"]:
-            lines += self.field(field)
-        lines.append("    return True")
-        self.functions[fn] = lines
-        return fn
+            lines += self.field(field, var, depth)
+        self.inlining.pop()
+        return lines
 
-    def field(self, field: dict[str, Any]) -> list[str]:
+    def field(self, field: dict[str, Any], record: str, depth: int) -> list[str]:
         name = field["name"]
         var = self.fresh()
+        pad = "    " * depth
         default = field.get("default", _MISSING)
         if default is _MISSING:
             # The encoder writes None for a missing field that has no default.
-            get = f"    {var} = v.get({name!r})"
+            get = f"{pad}{var} = {record}.get({name!r})"
         elif default is None or default == []:
-            get = f"    {var} = v.get({name!r}, {default!r})"
+            get = f"{pad}{var} = {record}.get({name!r}, {default!r})"
         else:
             raise _Unsupported(f"default of {name}")
-        return [get, *self.statements(field["type"], var, 1)]
+        return [get, *self.statements(field["type"], var, depth)]
 
     def statements(self, schema: Any, var: str, depth: int) -> list[str]:
         """Lines that ``return False`` unless ``var`` is valid for ``schema``."""
@@ -111,8 +113,7 @@ class _Generator:
             schema = self.named[schema]
         kind = schema if isinstance(schema, str) else schema.get("type")
         if isinstance(schema, dict) and kind == "record":
-            fn = self.record_function(schema)
-            return [f"{pad}if not {fn}({var}):", f"{pad}    return False"]
+            return self.record(schema, var, depth)
         if isinstance(schema, dict) and kind == "array":
             item = self.fresh()
             inner = self.statements(schema["items"], item, depth + 2)
