@@ -24,6 +24,7 @@ __all__ = ["Encoding", "Message", "Segment", "parse_message"]
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 _MAX_SEGMENTS = 10_000
+_SEEN_IDS: set[str] = set()
 _UTF8_CHARSETS = frozenset({"UNICODE UTF-8", "UTF-8", "UNICODE"})
 _LATIN_CHARSETS = frozenset({"8859/1", "8859/15", "ASCII"})
 
@@ -188,13 +189,21 @@ def parse_message(data: bytes) -> Message:
             raise DataError(f"message has more than {_MAX_SEGMENTS} segments", stage="parse")
         position = len(segments) + 1
         name = line[:3]
-        if _SEGMENT_ID.fullmatch(name) is None or (len(line) > 3 and line[3] != sep):
+        if (name not in _SEEN_IDS and not _is_segment_id(name)) or (len(line) > 3 and line[3] != sep):
             raise DataError(f"segment {position} does not start with a segment id", stage="parse")
         fields = ["MSH", sep, *line[4:].split(sep)] if position == 1 else line.split(sep)
         segments.append(Segment(name, fields, encoding, position))
     if segments[0].name != "MSH":  # pragma: no cover - guaranteed by the find above
         raise DataError("message does not start with an MSH segment", stage="parse")
     return Message(segments, encoding)
+
+
+def _is_segment_id(name: str) -> bool:
+    """True for a well-formed segment id; valid ids are remembered (at most 26 x 36 x 36)."""
+    if _SEGMENT_ID.fullmatch(name) is None:
+        return False
+    _SEEN_IDS.add(name)
+    return True
 
 
 def _decode(data: bytes) -> str:
@@ -226,8 +235,7 @@ def _encoding(text: str) -> Encoding:
     if sep.isalnum() or sep in "\r\n \t":
         raise DataError("MSH-1 is not a usable field separator", stage="parse")
     end = text.find(sep, 4)
-    newline = min((i for i in (text.find("\r", 4), text.find("\n", 4)) if i >= 0), default=-1)
-    if end < 0 or (0 <= newline < end):
+    if end < 0 or "\r" in text[4:end] or "\n" in text[4:end]:
         raise DataError("MSH-2 (encoding characters) is not terminated by the field separator", stage="parse")
     return _declared(sep, text[4:end])
 
