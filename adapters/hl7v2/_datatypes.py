@@ -130,7 +130,13 @@ def contacts(segment: Segment, n: int, label: str) -> dict[str, Any] | None:
     """The telephone numbers and email addresses of XTN field ``SEG-n`` as one Contact."""
     phones: list[str] = []
     emails: list[str] = []
+    component = segment.encoding.component
     for raw in segment.repetitions(n):
+        if component not in raw:  # a bare number: XTN-1 only
+            number = segment.text(raw).strip()
+            if number:
+                phones.append(number)
+            continue
         comps = segment.texts(raw, 12)
         equipment = comps[2].upper()
         if equipment in ("INTERNET", "X.400") or comps[1].upper() == "NET":

@@ -147,17 +147,20 @@ def _identifiers(segment: Segment, n: int, context: AdapterContext) -> list[Iden
             continue
         if authority.upper() == "NHS":
             if kind in _NHS_TYPES:
-                where = f"{segment.name}-{n}[{index}]"
-                nhs = checked_nhs_number(value, where=where, warn=context.warn)
+                nhs = checked_nhs_number(value, where=f"{segment.name}-{n}[{index}]", warn=context.warn)
                 if nhs is not None and nhs not in found:
                     found.append(nhs)
             continue
         if kind in _LOCAL_TYPES:
-            where = f"{segment.name}-{n}[{index}]"
             if len(value) > 64 or not value.isprintable():
+                where = f"{segment.name}-{n}[{index}]"
                 context.warn("invalid-local-id", f"{where}: identifier is too long or unprintable; left out")
                 continue
-            ident = Identifier(local_system(_namespace(authority, context, where), "mrn"), value)
+            if authority and _usable_authority(authority):
+                namespace = authority
+            else:
+                namespace = _namespace(authority, context, f"{segment.name}-{n}[{index}]")
+            ident = Identifier(local_system(namespace, "mrn"), value)
             if ident not in found:
                 found.append(ident)
     return found

@@ -64,7 +64,10 @@ class Segment:
             return []
         if n == 2 and self.name == "MSH":
             return [raw]
-        return [rep for rep in raw.split(self.encoding.repetition) if rep and rep != '""']
+        reps = raw.split(self.encoding.repetition)
+        if "" in reps or '""' in reps:
+            return [rep for rep in reps if rep and rep != '""']
+        return reps
 
     def components(self, raw: str) -> list[str]:
         """Split one raw repetition into its raw components."""
@@ -85,13 +88,15 @@ class Segment:
         decoding (an FN surname, an SAD street line). Same result as ``text(c).strip()`` on each.
         """
         enc = self.encoding
-        comps = raw.split(enc.component, count)[:count]
+        comps = raw.split(enc.component, count)
+        if len(comps) > count:
+            del comps[count:]
         if first_subcomponent:
             comps[0] = comps[0].split(enc.subcomponent, 1)[0]
         if '"' in raw or (enc.escape and enc.escape in raw):
             comps = [self.text(c).strip() for c in comps]
         else:
-            comps = [c.strip() for c in comps]
+            comps = list(map(str.strip, comps))
         if len(comps) < count:
             comps += [""] * (count - len(comps))
         return comps
