@@ -133,7 +133,8 @@ def is_valid_nhs_number(value: str) -> bool:
     """True when ``value`` is ten ASCII digits whose last is the modulus 11 check digit."""
     if len(value) != 10 or not value.isascii() or not value.isdigit():
         return False
-    return nhs_check_digit(value[:9]) == ord(value[9]) - 48
+    check = 11 - (sum(map(mul, value[:9].encode("ascii"), _NHS_WEIGHTS)) - _NHS_ZERO) % 11
+    return (0 if check == 11 else check) == ord(value[9]) - 48  # 10 never equals a digit
 
 
 def upn_check_letter(body: str) -> str:
@@ -170,9 +171,13 @@ def checked_nhs_number(raw: str | None, *, where: str, warn: Warn) -> Identifier
 
     Empty input is simply absent (no warning). ``where`` names the field, e.g. ``"PID-3[2]"``.
     """
-    if raw is None or not raw.strip():
+    if raw is None:
         return None
-    value = normalise_nhs_number(raw)
+    value = raw.strip()
+    if not value:
+        return None
+    if " " in value or "-" in value:
+        value = value.translate(_NHS_SEPARATORS)
     if not is_valid_nhs_number(value):
         warn("invalid-nhs-number", f"{where}: NHS number fails the modulus 11 check; left out")
         return None

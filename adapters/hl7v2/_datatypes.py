@@ -37,12 +37,14 @@ def hl7_date(raw: str, where: str) -> dict[str, Any] | None:
     if not raw:
         return None
     if len(raw) == 8 and raw.isascii() and raw.isdigit():  # the usual YYYYMMDD, without the regex
-        year, month, day = raw[:4], raw[4:6], raw[6:]
-    else:
-        match = _DTM.fullmatch(raw)
-        if match is None:
-            raise DataError(f"{where} is not a valid HL7 date", stage="map")
-        year, month, day = match.group(1), match.group(2), match.group(3)
+        try:
+            return {"date": date(int(raw[:4]), int(raw[4:6]), int(raw[6:])), "accuracyIndicator": "AAA"}
+        except ValueError:
+            raise DataError(f"{where} is not a valid calendar date", stage="map") from None
+    match = _DTM.fullmatch(raw)
+    if match is None:
+        raise DataError(f"{where} is not a valid HL7 date", stage="map")
+    year, month, day = match.group(1), match.group(2), match.group(3)
     try:
         parsed = date(int(year), int(month or 1), int(day or 1))
     except ValueError:
