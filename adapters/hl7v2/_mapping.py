@@ -77,8 +77,8 @@ def map_adt(message: Message, context: AdapterContext) -> list[StandardEvent]:
     pids = message.all("PID")
     if not pids:
         raise DataError("ADT message has no PID segment", stage="map")
-    when = _event_time(message, evn)
-    prov = provenance(context, _recorded_time(message, evn))
+    when, recorded = _times(message, evn)
+    prov = provenance(context, recorded)
     if trigger in _MERGES:
         return _merges(message, context, prov)
     person, key = _person(pids[0], context)
@@ -102,27 +102,19 @@ def map_adt(message: Message, context: AdapterContext) -> list[StandardEvent]:
     return events
 
 
-def _recorded_time(message: Message, evn: Segment | None) -> datetime:
-    """When the source system recorded the event: EVN-2, else MSH-7."""
-    moment = hl7_datetime(evn.value(2), "EVN-2") if evn is not None else None
-    return moment or _message_time(message)
-
-
-def _message_time(message: Message) -> datetime:
-    moment = hl7_datetime(message.msh.value(7), "MSH-7")
-    if moment is None:
-        raise DataError("MSH-7 (date/time of message) is empty", stage="map")
-    return moment
-
-
-def _event_time(message: Message, evn: Segment | None) -> datetime:
-    """When the event happened: EVN-6, else EVN-2, else MSH-7."""
+def _times(message: Message, evn: Segment | None) -> tuple[datetime, datetime]:
+    """When the event happened (EVN-6, else EVN-2, else MSH-7) and when the source system
+    recorded it (EVN-2, else MSH-7). A malformed EVN-6 is reported before EVN-2, EVN-2 before MSH-7.
+    """
+    occurred = recorded = None
     if evn is not None:
-        for n in (6, 2):
-            moment = hl7_datetime(evn.value(n), f"EVN-{n}")
-            if moment is not None:
-                return moment
-    return _message_time(message)
+        occurred = hl7_datetime(evn.value(6), "EVN-6")
+        recorded = hl7_datetime(evn.value(2), "EVN-2")
+    if recorded is None:
+        recorded = hl7_datetime(message.msh.value(7), "MSH-7")
+        if recorded is None:
+            raise DataError("MSH-7 (date/time of message) is empty", stage="map")
+    return occurred or recorded, recorded
 
 
 def _namespace(authority: str, context: AdapterContext, where: str) -> str:
