@@ -13,7 +13,7 @@ What it accepts, by Avro type: ``null`` only ``None``; ``boolean`` only ``bool``
 ``array`` a ``list``; ``record`` a ``dict`` whose fields are present and valid, or absent and
 defaulted (keys the schema does not name are ignored, as the encoder ignores them); logical
 ``date`` a ``date`` or ``datetime`` (or an int); ``timestamp-millis`` / ``timestamp-micros`` a
-``datetime`` that is naive or has a ``timezone`` / ``ZoneInfo`` (or a long); unions of ``null``
+``datetime`` with a ``timezone`` / ``ZoneInfo`` (or a long); unions of ``null``
 and one other type. Types outside this list (``bytes``, ``fixed``, ``map``, ``float``, other
 unions, non-empty defaults) make :func:`encodable_check` return ``None``: such schemas are
 checked by encoding.
@@ -54,7 +54,9 @@ def encodable_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
         "dt_date": dt.date,
         "dt_datetime": dt.datetime,
         "_utf8": _utf8,
-        "_plain_tz": frozenset({type(None), dt.timezone, ZoneInfo}),
+        # naive datetimes are left to the encoder: it converts them through the local time zone,
+        # which can fail near the ends of the calendar
+        "_plain_tz": frozenset({dt.timezone, ZoneInfo}),
     }
     exec(code, namespace)  # noqa: S102 - source generated above from the schema, names quoted with repr
     check: Callable[[Any], bool] = namespace["check"]

@@ -159,6 +159,7 @@ def test_common_mapping_mistakes_agree_with_the_encoder(where: str, replacement:
 LENIENT = [
     ("person.dateOfBirth", {"date": "1990-01-01"}),  # ISO text parsed as a date
     ("recordedAt", 1.5),  # float truncated to a long
+    ("recordedAt", dt.datetime(2026, 1, 1)),  # naive: read in the local time zone
     ("person.identifier", ({"value": "1", "system": "s"},)),  # tuple written as an array
 ]
 
