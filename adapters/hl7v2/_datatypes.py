@@ -96,12 +96,14 @@ def names(segment: Segment, n: int) -> list[dict[str, Any]]:
     for raw in segment.repetitions(n):
         # XPN-1 is itself FN (surname & own surname prefix & ...): its first subcomponent is the surname.
         parts = segment.texts(raw, 7, first_subcomponent=True)
-        family = parts[0]
-        given = [g for g in (parts[1], *parts[2].split(" ")) if g]
+        family, first, middle, _suffix, _prefix, _degree, kind = parts
+        given = [first] if first else []
+        if middle:
+            given += [g for g in middle.split(" ") if g]
         if not family and not given:
             continue
         name: dict[str, Any] = {"familyName": [family] if family else [], "givenName": given}
-        use = _NAME_USE.get(parts[6].upper())
+        use = _NAME_USE.get(kind.upper())
         if use:
             name["use"] = use
         result.append(name)
