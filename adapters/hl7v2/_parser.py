@@ -184,11 +184,13 @@ def parse_message(data: bytes) -> Message:
     if len(text) < 8:
         raise DataError("MSH segment is too short to declare its encoding characters", stage="parse")
     encoding = _encoding(text)
-    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+    if "\n" in text:
+        text = text.replace("\r\n", "\r").replace("\n", "\r")
+    lines = text.split("\r")
     segments: list[Segment] = []
     sep = encoding.field
     for line in lines:
-        if not line.strip():
+        if not line or line.isspace():
             continue
         if len(segments) >= _MAX_SEGMENTS:
             raise DataError(f"message has more than {_MAX_SEGMENTS} segments", stage="parse")
@@ -212,13 +214,13 @@ def _is_segment_id(name: str) -> bool:
 
 
 def _decode(data: bytes) -> str:
-    head = data[:512]
     charset = ""
-    if b"MSH" in head:
+    if data.find(b"MSH", 0, 512) >= 0:
         # MSH-18 declares the character set; read it from the raw first line.
-        first = data.split(b"\r", 1)[0].split(b"\n", 1)[0]
+        ends = [i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0]
+        first = data[: min(ends)] if ends else data
         if len(first) > 3:
-            parts = first.split(first[3:4])
+            parts = first.split(first[3:4], 18)
             if len(parts) > 17:
                 charset = parts[17].decode("ascii", "replace").strip().upper()
     if charset in _UTF8_CHARSETS:
