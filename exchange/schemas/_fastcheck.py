@@ -11,7 +11,8 @@ What it accepts, by Avro type: ``null`` only ``None``; ``boolean`` only ``bool``
 ``long`` an ``int`` (not ``bool``) in range; ``double`` a ``float`` or an ``int`` in long range;
 ``string`` a ``str`` that is valid UTF-8 (no lone surrogates); ``enum`` one of its symbols;
 ``array`` a ``list``; ``record`` a ``dict`` whose fields are present and valid, or absent and
-defaulted (keys the schema does not name are ignored, as the encoder ignores them); logical
+defaulted (keys the schema does not name are ignored, as the encoder ignores them, except a
+``-type`` key in a union branch); logical
 ``date`` a ``date`` or ``datetime`` (or an int); ``timestamp-millis`` / ``timestamp-micros`` a
 ``datetime`` with a ``timezone`` / ``ZoneInfo`` (or a long); unions of ``null``
 and one other type. Types outside this list (``bytes``, ``fixed``, ``map``, ``float``, other
@@ -54,6 +55,7 @@ def encodable_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
         "dt_date": dt.date,
         "dt_datetime": dt.datetime,
         "_utf8": _utf8,
+        "missing": _MISSING,
         # naive datetimes are left to the encoder: it converts them through the local time zone,
         # which can fail near the ends of the calendar
         "_plain_tz": frozenset({dt.timezone, ZoneInfo}),
@@ -71,6 +73,7 @@ class _Generator:
         self.counter = 0
         self.constants: list[str] = []
         self.inlining: list[str] = []
+        self.unions = 0
 
     def module(self, schema: dict[str, Any]) -> str:
         body = self.record(schema, "v", 1)
@@ -87,6 +90,8 @@ class _Generator:
         self.inlining.append(name)
         pad = "    " * depth
         lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
+        if self.unions:  # in a union branch a "-type" key names the branch: left to the encoder
+            lines += [f"{pad}if '-type' in {var}:", f"{pad}    return False"]
         for field in schema["fields"]:
             lines += self.field(field, var, depth)
         self.inlining.pop()
@@ -98,8 +103,9 @@ class _Generator:
         pad = "    " * depth
         default = field.get("default", _MISSING)
         if default is _MISSING:
-            # The encoder writes None for a missing field that has no default.
-            get = f"{pad}{var} = {record}.get({name!r})"
+            # A field with no default must be present: the encoder writes None for it at the top
+            # level but rejects it inside a union branch. ``missing`` fails every check.
+            get = f"{pad}{var} = {record}.get({name!r}, missing)"
         elif default is None or default == []:
             get = f"{pad}{var} = {record}.get({name!r}, {default!r})"
         else:
@@ -133,7 +139,10 @@ class _Generator:
         if len(branches) != 2 or len(others) != 1:
             raise _Unsupported("union")
         pad = "    " * depth
-        return [f"{pad}if {var} is not None:", *self.statements(others[0], var, depth + 1)]
+        self.unions += 1
+        lines = [f"{pad}if {var} is not None:", *self.statements(others[0], var, depth + 1)]
+        self.unions -= 1
+        return lines
 
     def scalar(self, schema: Any, kind: Any, var: str) -> str:
         logical = schema.get("logicalType") if isinstance(schema, dict) else None

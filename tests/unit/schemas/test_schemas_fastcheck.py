@@ -252,3 +252,123 @@ def test_validate_events_gives_the_encoders_verdict_and_message(case: tuple[str,
     name, value = case
     event = StandardEvent("person", "key", name, value)
     assert _outcome(event) == _reference_validate(event)
+
+
+# -- schemas beyond the standard's own: every construct the generator compiles ------------------
+
+SYNTHETIC: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
+    {
+        "type": "record",
+        "name": "t.Outer",
+        "fields": [
+            {"name": "flag", "type": "boolean"},
+            {"name": "count", "type": "int"},
+            {"name": "ratio", "type": ["null", "double"], "default": None},
+            {"name": "born", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "seen", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+            {"name": "tags", "type": {"type": "array", "items": "string"}, "default": []},
+            {"name": "kind", "type": {"type": "enum", "name": "t.Kind", "symbols": ["A", "B"]}},
+            {
+                "name": "inner",
+                "type": [
+                    "null",
+                    {
+                        "type": "record",
+                        "name": "t.Inner",
+                        "fields": [
+                            {"name": "label", "type": ["null", "string"]},  # nullable, no default
+                            {"name": "kinds", "type": {"type": "array", "items": "t.Kind"}},
+                        ],
+                    },
+                ],
+            },
+        ],
+    }
+)
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**64), 2**64), st.floats(), st.text(max_size=3),
+    st.sampled_from(["A", "B", "-type", "label", "\ud800"]), st.dates(),
+    st.datetimes(timezones=st.sampled_from([None, dt.UTC])),
+)  # fmt: skip
+FIELD_NAMES = st.sampled_from(
+    ["flag", "count", "ratio", "born", "seen", "tags", "kind", "inner", "label", "kinds", "-type"]
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(FIELD_NAMES, inner, max_size=9)),
+    max_leaves=20,
+)
+
+
+@st.composite
+def outer_values(draw: st.DrawFn) -> dict[str, Any]:
+    """Mostly well-formed Outer records with some fields replaced, dropped or added."""
+    value: dict[str, Any] = {
+        "flag": True, "count": 3, "ratio": 0.5, "born": dt.date(2020, 1, 1),
+        "seen": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "tags": ["x"], "kind": "A",
+        "inner": {"label": "l", "kinds": ["B"]},
+    }  # fmt: skip
+    for name in draw(st.lists(FIELD_NAMES, max_size=3)):
+        if draw(st.booleans()):
+            value.pop(name, None)
+            if isinstance(value.get("inner"), dict):
+                value["inner"].pop(name, None)
+        else:
+            target = value["inner"] if isinstance(value.get("inner"), dict) and draw(st.booleans()) else value
+            target[name] = draw(VALUES)
+    return value
+
+
+def _encodes_synthetic(value: Any) -> bool:
+    try:
+        fastavro.schemaless_writer(io.BytesIO(), SYNTHETIC, value)
+    except Exception:
+        return False
+    return True
+
+
+@settings(max_examples=500, deadline=None)
+@given(outer_values())
+def test_synthetic_schema_check_never_accepts_what_the_encoder_rejects(value: dict[str, Any]) -> None:
+    check = encodable_check(SYNTHETIC)
+    assert check is not None
+    if check(value):
+        assert _encodes_synthetic(value)
+
+
+def test_synthetic_well_formed_value_is_accepted() -> None:
+    check = encodable_check(SYNTHETIC)
+    assert check is not None
+    value = {
+        "flag": False, "count": -5, "born": dt.date(1999, 12, 31), "seen": None, "kind": "B",
+        "inner": {"label": None, "kinds": []},
+    }  # fmt: skip
+    assert _encodes_synthetic(value) and check(value)
+
+
+def test_a_missing_field_without_default_is_left_to_the_encoder() -> None:
+    # fastavro writes None for it (here, inside a union branch, too); the check does not guess
+    check = encodable_check(SYNTHETIC)
+    assert check is not None
+    inner: dict[str, Any] = {"kinds": []}
+    value = {"flag": True, "count": 1, "born": 0, "seen": None, "kind": "A", "inner": inner}
+    assert _encodes_synthetic(value)
+    assert not check(value)
+    assert check(value | {"inner": inner | {"label": None}})
+
+
+@pytest.mark.parametrize(
+    "field_type",
+    [
+        {"type": "map", "values": "string"},
+        ["null", "string", "int"],
+        {"type": "fixed", "name": "t.F", "size": 2},
+        "bytes",
+        "float",
+    ],
+    ids=str,
+)
+def test_constructs_it_does_not_compile_leave_the_schema_to_the_encoder(field_type: Any) -> None:
+    record = {"type": "record", "name": "t.R", "fields": [{"name": "f", "type": field_type}]}
+    schema: dict[str, Any] = fastavro.parse_schema(record)  # type: ignore[assignment]
+    assert encodable_check(schema) is None
