@@ -55,7 +55,6 @@ def encodable_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
         "dt_date": dt.date,
         "dt_datetime": dt.datetime,
         "_utf8": _utf8,
-        "missing": _MISSING,
         # naive datetimes are left to the encoder: it converts them through the local time zone,
         # which can fail near the ends of the calendar
         "_plain_tz": frozenset({dt.timezone, ZoneInfo}),
@@ -76,8 +75,10 @@ class _Generator:
         self.unions = 0
 
     def module(self, schema: dict[str, Any]) -> str:
-        body = self.record(schema, "v", 1)
-        return "\n".join([*self.constants, "def check(v):", *body, "    return True", ""])
+        body = self.record(schema, "v", 2)
+        # A field without a default is read by subscript: a missing one raises KeyError (rejected).
+        lines = ["def check(v):", "    try:", *body, "    except KeyError:", "        return False"]
+        return "\n".join([*self.constants, *lines, "    return True", ""])
 
     def fresh(self) -> str:
         self.counter += 1
@@ -103,9 +104,9 @@ class _Generator:
         pad = "    " * depth
         default = field.get("default", _MISSING)
         if default is _MISSING:
-            # A field with no default must be present: the encoder writes None for it at the top
-            # level but rejects it inside a union branch. ``missing`` fails every check.
-            get = f"{pad}{var} = {record}.get({name!r}, missing)"
+            # A field with no default must be present (a missing one is left to the encoder, which
+            # writes None for it): subscript, KeyError is caught around the whole check.
+            get = f"{pad}{var} = {record}[{name!r}]"
         elif default is None or default == []:
             get = f"{pad}{var} = {record}.get({name!r}, {default!r})"
         else:
