@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
+from exchange.cli import dev
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -22,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(dev.app, name="dev")
 
 
 _err = Console(stderr=True, highlight=False)
@@ -36,6 +39,13 @@ def main() -> None:
         if exc.hint:
             _err.print(f"[bold]what to do:[/] {exc.hint}", soft_wrap=True)
         sys.exit(exc.exit_code)
+    except ValidationError as exc:
+        # loc and msg only: the offending input may be a secret, so it is never echoed
+        for error in exc.errors(include_url=False, include_input=False):
+            where = ".".join(str(part) for part in error["loc"]) or exc.title
+            _err.print(f"[bold red]error:[/] invalid setting {where}: {error['msg']}", soft_wrap=True)
+        _err.print("[bold]what to do:[/] fix the MAIS_* environment variable or the TOML value named above")
+        sys.exit(2)
     except KeyboardInterrupt:
         _err.print("interrupted")
         sys.exit(130)

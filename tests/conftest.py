@@ -1,0 +1,70 @@
+"""Fixtures every test may use: a real Kafka broker, unique topic names, a 3-node cluster.
+
+``kafka_bootstrap`` uses the cluster named by ``KAFKA_BOOTSTRAP_SERVERS`` when that is set;
+otherwise it starts one real Kafka broker from the cached Maven jars for the whole session
+(on free loopback ports, in a temporary folder) and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from exchange.localkafka import LocalKafkaCluster, free_port
+from exchange.settings import KafkaSettings
+
+
+def _start_cluster(state_dir: Path, nodes: int) -> LocalKafkaCluster:
+    cluster = LocalKafkaCluster(
+        state_dir, nodes=nodes, ports=[(free_port(), free_port()) for _ in range(nodes)]
+    )
+    cluster.start(timeout=180)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of a real Kafka cluster for this test session."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    cluster = _start_cluster(tmp_path_factory.mktemp("kafka"), nodes=1)
+    try:
+        yield cluster.bootstrap_servers
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=kafka_bootstrap)
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafkaCluster]:
+    """A local three-node cluster (RF 3, min ISR 2) whose nodes tests may kill and restart.
+
+    Always local, even when KAFKA_BOOTSTRAP_SERVERS is set: failover tests signal the brokers.
+    """
+    cluster = _start_cluster(tmp_path_factory.mktemp("kafka3"), nodes=3)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def unique_topic(request: pytest.FixtureRequest) -> Callable[..., str]:
+    """Make topic names no other test (or earlier run against the same cluster) uses."""
+    base = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60].strip("-")
+
+    def make(suffix: str = "") -> str:
+        return f"test.{base}{'.' + suffix if suffix else ''}.{uuid.uuid4().hex[:10]}"
+
+    return make
