@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import dev
+from exchange.cli import adapter, dev, dlq
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -25,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(dev.app, name="dev")
+app.add_typer(adapter.app, name="adapter")
+app.add_typer(dlq.app, name="dlq")
 
 
 _err = Console(stderr=True, highlight=False)
