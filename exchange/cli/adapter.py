@@ -51,7 +51,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     subject_strategy: Annotated[
         str, typer.Option(help="Schema subject naming: topic, record or topic-record.")
     ] = "topic",
-    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Records per transaction.")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Most records per transaction.")] = 2000,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
     bootstrap_servers: BootstrapOption = None,
     registry_url: RegistryOption = None,

@@ -29,8 +29,8 @@ class LoopContext:
     stop: StopSignal
     log: Any
     instance_id: str = "0"
-    batch_size: int = 1000
-    batch_timeout_s: float = 0.05
+    batch_size: int = 2000
+    poll_timeout_s: float = 0.2
 
     @property
     def agency(self) -> str:

@@ -11,14 +11,13 @@ or nothing: if one of them cannot be encoded, the record is rejected as a whole.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
 from exchange.codec import AvroCodec
-from exchange.envelope import Envelope, build_headers, deterministic_event_id
+from exchange.envelope import Envelope, build_headers, event_id, record_fingerprint
 from exchange.errors import DataError, TransientError
 from exchange.metrics import STAGES
 from exchange.runtime._dlq import Reject
@@ -108,10 +107,12 @@ class Pipeline:
         result.records += 1
         try:
             events = self.adapter.translate(record, self.context)
-            correlation = _correlation_id(headers) or _derived_correlation(self.identity.source, record)
+            fingerprint = record_fingerprint(self.identity.source, record.origin, record.data)
+            correlation = _correlation_id(headers) or event_id(fingerprint, -1)
             now = datetime.now(UTC)
             messages = [
-                self._message(record, index, event, correlation, now) for index, event in enumerate(events)
+                self._message(fingerprint, index, event, correlation, now)
+                for index, event in enumerate(events)
             ]
         except TransientError:
             raise
@@ -128,7 +129,7 @@ class Pipeline:
         result.outputs.extend(messages)
 
     def _message(
-        self, record: SourceRecord, index: int, event: StandardEvent, correlation: str, now: datetime
+        self, fingerprint: bytes, index: int, event: StandardEvent, correlation: str, now: datetime
     ) -> OutMessage:
         topic = self._topics.get(event.entity)
         if topic is None:
@@ -142,7 +143,7 @@ class Pipeline:
                 raise DataError(f"unknown event schema {schema_name}", stage="serialize") from None
         encoded = self.codec.encode(topic, schema, event.value)
         envelope = Envelope(
-            id=deterministic_event_id(self.identity.source, record.origin, record.data, index),
+            id=event_id(fingerprint, index),
             source=self.identity.ce_source,
             type=schema_name,
             time=now,
@@ -159,10 +160,6 @@ def _correlation_id(headers: Headers | None) -> str | None:
         if name == "ce_correlationid" and value:
             return value.decode("utf-8", "replace")
     return None
-
-
-def _derived_correlation(source: str, record: SourceRecord) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, deterministic_event_id(source, record.origin, record.data, -1)))
 
 
 def _bug_message(error: Exception) -> str:

@@ -88,7 +88,7 @@ class RunOptions:
     sharing_purpose: str | None = None
     legal_basis: str | None = None
     subject_strategy: SubjectNameStrategy = topic_name_strategy
-    batch_size: int = 1000
+    batch_size: int = 2000
 
 
 def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:

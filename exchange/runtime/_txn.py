@@ -55,6 +55,10 @@ class TransactionalWriter:
             "queue.buffering.max.messages": 200_000,
             "compression.type": "lz4",
             "transaction.timeout.ms": 60_000,
+            # After a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
+            # written; the default 100 ms retry backoff would add ~100 ms to every transaction.
+            "retry.backoff.ms": 10,
+            "retry.backoff.max.ms": 1000,
         }
         config.update(overrides or {})
         self.transactional_id = transactional_id
