@@ -17,7 +17,7 @@ from exchange.cli._runtime_options import (
     registry_client,
 )
 from exchange.codec import record_name_strategy, topic_name_strategy, topic_record_name_strategy
-from exchange.errors import MaisError
+from exchange.errors import ConfigError, MaisError
 from exchange.logging import configure_logging
 from exchange.runtime import RunOptions, parse_source, resolve_adapter, run_adapter
 from exchange.runtime._txn import TransactionFencedError
@@ -59,7 +59,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     """Run ADAPTER for AGENCY from SOURCE until SIGTERM (drains, commits, exits 0)."""
     configure_logging(log_level)
     if subject_strategy not in _STRATEGIES:
-        raise MaisError(
+        raise ConfigError(
             f"unknown subject strategy {subject_strategy!r}", hint="use topic, record or topic-record"
         )
     options = RunOptions(
