@@ -17,6 +17,7 @@ from exchange.registry_client import SchemaRegistry
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import StopSignal
 from exchange.runtime._dir_source import DirectorySourceLoop
+from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
 from exchange.runtime._pipeline import Identity, Pipeline
 from exchange.runtime._sources import DirectorySource, KafkaSource, SourceSpec
@@ -148,10 +149,12 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
             if not source.path.is_dir():
                 raise ConfigError(f"drop directory {source.path} does not exist", hint="create it first")
             DirectorySourceLoop(ctx, source.path).run()
+        elif source.kind == "http":
+            HttpSourceLoop(ctx, source.host, source.port).run()
         else:
             raise ConfigError(
                 f"source kind {source.kind!r} is not available in this runtime yet",
-                hint="use kafka:TOPIC or dir:PATH (the MLLP listener comes with the HL7 v2 adapter)",
+                hint="use kafka:TOPIC, dir:PATH or http:HOST:PORT (MLLP comes with the HL7 v2 adapter)",
             )
     finally:
         health.live = False
