@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import adapter, dev, dlq
+from exchange.cli import adapter, dev, dlq, schemas
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -25,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(dev.app, name="dev")
+app.add_typer(schemas.app, name="schemas")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(dlq.app, name="dlq")
 

@@ -96,9 +96,16 @@ class LocalKafkaCluster:
         alive = {}
         for node in self.nodes:
             pid = _read_pid(node.pid_file)
-            if pid is not None and _is_our_broker(pid, node):
+            if pid is not None and self._is_running(pid, node):
                 alive[node.node_id] = pid
         return alive
+
+    def _is_running(self, pid: int, node: NodeSpec) -> bool:
+        """Our own child: ask the Popen (its command line may not be exec'd yet); else check /proc."""
+        child = self._children.get(pid)
+        if child is not None:
+            return child.poll() is None
+        return _is_our_broker(pid, node)
 
     def is_running(self) -> bool:
         return bool(self.running_pids())
@@ -157,10 +164,11 @@ class LocalKafkaCluster:
             _signal(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for node_id, pid in pids.items():
-            if not self._wait_exit(pid, deadline):
+            node = self._node(node_id)
+            if not self._wait_exit(pid, node, deadline):
                 _signal(pid, signal.SIGKILL)
-                self._wait_exit(pid, time.monotonic() + 10)
-            self._node(node_id).pid_file.unlink(missing_ok=True)
+                self._wait_exit(pid, node, time.monotonic() + 10)
+            node.pid_file.unlink(missing_ok=True)
         return list(pids.values())
 
     def kill_node(self, node_id: int, sig: signal.Signals = signal.SIGKILL) -> None:
@@ -170,7 +178,7 @@ class LocalKafkaCluster:
         if pid is None:
             return
         _signal(pid, sig)
-        self._wait_exit(pid, time.monotonic() + 60)
+        self._wait_exit(pid, node, time.monotonic() + 60)
         node.pid_file.unlink(missing_ok=True)
 
     # ---------------------------------------------------------------- helpers
@@ -204,10 +212,8 @@ class LocalKafkaCluster:
             f"{libs}/*",
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(node.properties_file),
+            f"--cluster-id={cluster_id}",
+            f"--config={node.properties_file}",
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
         if proc.returncode != 0:
@@ -250,8 +256,7 @@ class LocalKafkaCluster:
     def _fail_if_any_died(self) -> None:
         for node in self.nodes:
             pid = _read_pid(node.pid_file)
-            if pid is None or not _is_our_broker(pid, node):
-                self._reap(pid)
+            if pid is None or not self._is_running(pid, node):
                 raise PrerequisiteError(
                     f"the broker of node {node.node_id} exited while starting\n{self._log_tails()}",
                     hint=f"read {node.log_file}; after fixing the cause run `mais dev down` and try again",
@@ -265,19 +270,12 @@ class LocalKafkaCluster:
                 parts.append(f"--- last lines of {node.log_file} ---\n" + "\n".join(tail))
         return "\n".join(parts)
 
-    def _wait_exit(self, pid: int, deadline: float) -> bool:
+    def _wait_exit(self, pid: int, node: NodeSpec, deadline: float) -> bool:
         while time.monotonic() < deadline:
-            if self._reap(pid) or not _alive(pid):
+            if not self._is_running(pid, node):
                 return True
             time.sleep(0.2)
         return False
-
-    def _reap(self, pid: int | None) -> bool:
-        """Collect our own child's exit status (avoids zombies); True if it has exited."""
-        child = self._children.get(pid) if pid is not None else None
-        if child is None:
-            return False
-        return child.poll() is not None
 
     def _node(self, node_id: int) -> NodeSpec:
         for node in self.nodes:
@@ -287,8 +285,15 @@ class LocalKafkaCluster:
 
 
 def _new_cluster_id() -> str:
-    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one starting with ``-``: command-line parsers
+    would take it for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _read_pid(path: Path) -> int | None:

@@ -67,6 +67,8 @@ def maven_executable() -> str:
 def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
     """Fail with a message naming the port if another process already listens on it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # like the JVM's server sockets: lingering TIME_WAIT connections do not block a listener
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set up, lint, type-check, then every test, including the
+# integration tests, which start their own real Kafka broker (or use KAFKA_BOOTSTRAP_SERVERS).
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not slow"`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy (strict)"
+.venv/bin/mypy
+echo "== pytest"
+set +e
+# test brokers keep their state under .mais/pytest so a leftover one can be found and stopped
+mkdir -p .mais
+.venv/bin/python -m pytest --basetemp=.mais/pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "test.sh: pytest collected no tests; that is a failure" >&2
+fi
+# never leave a broker behind, even if a test was interrupted
+pkill -f -- "-Dmais.node.dir=$(pwd)/.mais/pytest" 2>/dev/null || true
+exit "$status"
