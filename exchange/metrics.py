@@ -28,11 +28,12 @@ STAGES: tuple[str, ...] = ("read", "parse", "map", "validate", "serialize", "pro
 """Where in the pipeline a record failed; used in DLQ headers, logs and metric labels."""
 
 _LABEL_VALUE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
+_TOPIC_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,248}$")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def _label(value: str) -> str:
-    if not _LABEL_VALUE.match(value):
+def _label(value: str, pattern: re.Pattern[str] = _LABEL_VALUE) -> str:
+    if not pattern.match(value):
         raise ValueError("metric label values must be lower-case names (adapter, agency, stage, topic)")
     return value
 
@@ -89,10 +90,10 @@ class RuntimeMetrics:
         )
 
     def records_in(self, topic: str, count: int = 1) -> None:
-        self._in.labels(self.adapter, self.agency, _label(topic)).inc(count)
+        self._in.labels(self.adapter, self.agency, _label(topic, _TOPIC_VALUE)).inc(count)
 
     def records_out(self, topic: str, count: int = 1) -> None:
-        self._out.labels(self.adapter, self.agency, _label(topic)).inc(count)
+        self._out.labels(self.adapter, self.agency, _label(topic, _TOPIC_VALUE)).inc(count)
 
     def rejected(self, stage: str, count: int = 1) -> None:
         if stage not in STAGES:
@@ -111,7 +112,7 @@ class RuntimeMetrics:
         self._latency.labels(self.adapter, self.agency).observe(seconds)
 
     def set_lag(self, topic: str, lag: int) -> None:
-        self._lag.labels(self.adapter, self.agency, _label(topic)).set(lag)
+        self._lag.labels(self.adapter, self.agency, _label(topic, _TOPIC_VALUE)).set(lag)
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus text format."""

@@ -44,6 +44,10 @@ class LoopContext:
     def dlq(self) -> str:
         return dlq_topic(self.agency)
 
+    def log_retry(self, error: Exception, delay_s: float) -> None:
+        """``on_retry`` callback for :func:`retry_transient`: one log line per retry."""
+        self.log.warning("transient failure; retrying", error=str(error), delay_s=round(delay_s, 2))
+
     def write_result(
         self,
         writer: TransactionalWriter,

@@ -11,6 +11,7 @@ sender. After a crash the file is resumed after its last committed record.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import os
@@ -20,11 +21,11 @@ from pathlib import Path
 from exchange.adapter import SourceRecord
 from exchange.errors import TransientError
 from exchange.runtime._context import LoopContext
-from exchange.runtime._control import Backoff
+from exchange.runtime._control import Backoff, retry_transient
 from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
-from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter
+from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
 from exchange.topics import progress_topic
 
 __all__ = ["DirectorySourceLoop"]
@@ -51,9 +52,10 @@ class DirectorySourceLoop:
         ctx = self.ctx
         self.done_dir.mkdir(parents=True, exist_ok=True)
         writer = TransactionalWriter(ctx.kafka, self.transactional_id)
-        writer.init()  # fences a crashed predecessor and aborts its open transaction first
-        self.progress.ensure_topic()
-        known = self.progress.load()
+        # init fences a crashed predecessor and aborts its open transaction before progress is read
+        retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
+        retry_transient(self.progress.ensure_topic, ctx.stop, on_retry=ctx.log_retry)
+        known = retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
         ctx.health.set(ready=True, reason=f"watching directory ({known} file(s) in progress history)")
         ctx.log.info(
             "adapter watching directory", path=str(self.path), transactional_id=self.transactional_id
@@ -68,8 +70,9 @@ class DirectorySourceLoop:
                 if not files:
                     ctx.stop.wait(self.poll_s)
         finally:
-            writer.abort()
             ctx.health.set(ready=False, reason="stopping")
+            with contextlib.suppress(TransientError, TransactionFencedError):
+                writer.abort()
             writer.flush()
         ctx.log.info("adapter stopped", path=str(self.path))
 
@@ -88,7 +91,11 @@ class DirectorySourceLoop:
         return sorted(ready, key=lambda p: (p.stat().st_mtime, p.name))
 
     def _ingest(self, writer: TransactionalWriter, file: Path) -> None:
-        data = file.read_bytes()
+        try:
+            data = file.read_bytes()
+        except OSError as error:  # removed or unreadable since it was listed: try again next scan
+            self.ctx.log.warning("cannot read dropped file", file=file.name, error_class=type(error).__name__)
+            return
         unit_id = f"{file.name}#{hashlib.sha256(data).hexdigest()[:32]}"
         state = self.progress.get(unit_id)
         if not state.complete:

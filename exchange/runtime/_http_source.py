@@ -13,6 +13,7 @@ transaction that also records the key on ``mais.<agency>.progress.v1``. Answers:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import queue
@@ -25,11 +26,11 @@ from typing import Any
 
 from exchange.errors import PrerequisiteError, TransientError
 from exchange.runtime._context import LoopContext
-from exchange.runtime._control import Backoff
+from exchange.runtime._control import Backoff, retry_transient
 from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
-from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter
+from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
 from exchange.topics import progress_topic
 
 __all__ = ["HttpSourceLoop"]
@@ -73,9 +74,9 @@ class HttpSourceLoop:
     def run(self) -> None:
         ctx = self.ctx
         writer = TransactionalWriter(ctx.kafka, self.transactional_id)
-        writer.init()
-        self.progress.ensure_topic()
-        self.progress.load()
+        retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
+        retry_transient(self.progress.ensure_topic, ctx.stop, on_retry=ctx.log_retry)
+        retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
         self._accepting = True
         thread = threading.Thread(target=self._server.serve_forever, name="http-source", daemon=True)
         thread.start()
@@ -91,7 +92,8 @@ class HttpSourceLoop:
             ctx.health.set(ready=False, reason="stopping")
             self._server.shutdown()
             self._server.server_close()
-            writer.abort()
+            with contextlib.suppress(TransientError, TransactionFencedError):
+                writer.abort()
             writer.flush()
             while not self._queue.empty():
                 self._queue.get_nowait().done.set()  # answered 503: the sender retries

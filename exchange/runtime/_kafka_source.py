@@ -22,12 +22,12 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from exchange.errors import TransientError
+from exchange.errors import MaisError, TransientError
 from exchange.runtime._context import LoopContext
-from exchange.runtime._control import Backoff
+from exchange.runtime._control import Backoff, retry_transient
 from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
-from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter
+from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
 
 __all__ = ["KafkaSourceLoop"]
 
@@ -70,7 +70,7 @@ class KafkaSourceLoop:
     def run(self) -> None:
         ctx = self.ctx
         writer = TransactionalWriter(ctx.kafka, self.transactional_id)
-        writer.init()
+        retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
         consumer = Consumer(self._consumer_config())
         self._consumer = consumer
         consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -88,8 +88,9 @@ class KafkaSourceLoop:
                 if batch.messages:
                     self._process(writer, consumer, batch)
         finally:
-            writer.abort()
             ctx.health.set(ready=False, reason="stopping")
+            with contextlib.suppress(TransientError, TransactionFencedError):
+                writer.abort()
             consumer.close()
             writer.flush()
         ctx.log.info("adapter stopped", topic=self.topic)
@@ -100,7 +101,10 @@ class KafkaSourceLoop:
             error = message.error()
             if error is not None:
                 if error.fatal():
-                    raise KafkaException(error)
+                    raise MaisError(
+                        f"the consumer failed fatally: {error.name()}",
+                        hint="another running copy probably uses the same --instance-id; give each its own",
+                    )
                 if error.code() != KafkaError._PARTITION_EOF:
                     self.ctx.log.warning("consumer error", error_class=error.name())
                 continue
@@ -114,10 +118,12 @@ class KafkaSourceLoop:
         ctx = self.ctx
         started = time.monotonic()
         results: list[UnitResult] = []
+        stage = "serialize"  # a transient failure while translating is the registry's
         try:
             writer.begin()
             for message in batch.messages:
                 results.append(self._process_message(writer, message))
+            stage = "produce"
             offsets = [TopicPartition(t, p, o) for (t, p), o in batch.next.items()]
             writer.commit(offsets, consumer.consumer_group_metadata())
         except PermanentDeliveryError as refused:
@@ -125,8 +131,7 @@ class KafkaSourceLoop:
             self._rewind(writer, consumer, batch, "broker refused messages; retrying with them in the DLQ")
             return
         except TransientError as error:
-            if isinstance(error, TransientError):
-                ctx.metrics.retried("produce")
+            ctx.metrics.retried(stage)
             self._rewind(writer, consumer, batch, error.message)
             ctx.stop.wait(self._backoff.next_delay())
             return

@@ -47,6 +47,10 @@ class ProgressStore:
     def get(self, unit_id: str) -> Progress:
         return self._state.get(unit_id, Progress())
 
+    def completed(self) -> set[str]:
+        """Ids of every unit known to be complete."""
+        return {unit for unit, progress in self._state.items() if progress.complete}
+
     def set(self, unit_id: str, progress: Progress) -> None:
         self._state[unit_id] = progress
 

@@ -64,3 +64,8 @@ def test_listener_sources_are_refused_until_available(tmp_path: Path) -> None:
     )  # fmt: skip
     assert isinstance(result.exception, ConfigError)
     assert "mllp" in result.exception.message
+
+
+def test_standard_schemas_are_found_after_the_adapter_module() -> None:
+    loaded = resolve_adapter("runtime_people_adapter:adapter")
+    assert '"PersonRecorded"' in loaded.resolve_schema("mais.v1.PersonRecorded")
