@@ -141,9 +141,14 @@ def configure_logging(
             structlog.processors.JSONRenderer(sort_keys=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream) if stream else _current_stderr,
         cache_logger_on_first_use=False,
     )
+
+
+def _current_stderr(*args: Any) -> structlog.PrintLogger:
+    """Write to whatever ``sys.stderr`` is when logging (test runners swap it for a while)."""
+    return structlog.PrintLogger(file=sys.stderr)
 
 
 def get_logger(name: str) -> Any:

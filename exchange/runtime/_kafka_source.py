@@ -51,6 +51,7 @@ class KafkaSourceLoop:
         self._poisoned: set[str] = set()
         self._backoff = Backoff()
         self._consumer: Any = None
+        self._rebalanced = False
 
     def _consumer_config(self) -> dict[str, Any]:
         return {
@@ -81,12 +82,19 @@ class KafkaSourceLoop:
             while not ctx.stop.requested():
                 # Wait for one message, then take whatever else is already fetched: under load the
                 # batches grow (fewer commits per record), under light load latency stays low.
+                # The group metadata sent with the offsets is the one from before polling: if a
+                # rebalance happened meanwhile, the coordinator refuses the commit (stale generation)
+                # instead of accepting offsets for partitions that have moved to another member.
+                group_metadata = consumer.consumer_group_metadata()
+                self._rebalanced = False
                 first = consumer.poll(ctx.poll_timeout_s)
                 if first is None:
                     continue
                 batch = self._batch([first, *consumer.consume(num_messages=ctx.batch_size - 1, timeout=0)])
-                if batch.messages:
-                    self._process(writer, consumer, batch)
+                if self._rebalanced:  # read across a rebalance: read again under the new assignment
+                    self._seek_back(consumer, batch)
+                elif batch.messages:
+                    self._process(writer, consumer, batch, group_metadata)
         finally:
             ctx.health.set(ready=False, reason="stopping")
             with contextlib.suppress(TransientError, TransactionFencedError):
@@ -114,7 +122,9 @@ class KafkaSourceLoop:
             batch.messages.append(message)
         return batch
 
-    def _process(self, writer: TransactionalWriter, consumer: Any, batch: _Batch) -> None:
+    def _process(
+        self, writer: TransactionalWriter, consumer: Any, batch: _Batch, group_metadata: Any
+    ) -> None:
         ctx = self.ctx
         started = time.monotonic()
         results: list[UnitResult] = []
@@ -125,7 +135,7 @@ class KafkaSourceLoop:
                 results.append(self._process_message(writer, message))
             stage = "produce"
             offsets = [TopicPartition(t, p, o) for (t, p), o in batch.next.items()]
-            writer.commit(offsets, consumer.consumer_group_metadata())
+            writer.commit(offsets, group_metadata)
         except PermanentDeliveryError as refused:
             self._poisoned |= refused.tags
             self._rewind(writer, consumer, batch, "broker refused messages; retrying with them in the DLQ")
@@ -169,16 +179,22 @@ class KafkaSourceLoop:
     def _rewind(self, writer: TransactionalWriter, consumer: Any, batch: _Batch, why: str) -> None:
         self.ctx.log.warning("transaction aborted; batch will be read again", error=why)
         writer.abort()
+        self._seek_back(consumer, batch)
+
+    @staticmethod
+    def _seek_back(consumer: Any, batch: _Batch) -> None:
         for (topic, partition), offset in batch.first.items():
             # A partition no longer ours is skipped: its next owner starts from the committed offset.
             with contextlib.suppress(KafkaException):
                 consumer.seek(TopicPartition(topic, partition, offset))
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._rebalanced = True
         self.ctx.health.set(ready=True, reason=f"{len(partitions)} partition(s) assigned")
         self.ctx.log.info("partitions assigned", count=len(partitions))
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._rebalanced = True
         self.ctx.log.info("partitions revoked", count=len(partitions))
 
     def _on_stats(self, stats_json: str) -> None:

@@ -8,7 +8,7 @@ loop can abort, route that input to the DLQ at stage ``produce``, and try again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
@@ -59,12 +59,16 @@ class TransactionalWriter:
             # written; the default 100 ms retry backoff would add ~100 ms to every transaction.
             "retry.backoff.ms": 10,
             "retry.backoff.max.ms": 1000,
+            # Only failed deliveries call back (they name the input to send to the DLQ); the
+            # commit tells us everything else was delivered.
+            "delivery.report.only.error": True,
         }
         config.update(overrides or {})
         self.transactional_id = transactional_id
         self._producer = Producer(config)
         self._failed: set[str] = set()
         self._delivery_error: KafkaError | None = None
+        self._queued = 0
         self.in_transaction = False
 
     def init(self, timeout_s: float = 30.0) -> None:
@@ -82,7 +86,7 @@ class TransactionalWriter:
         topic: str,
         key: bytes | None,
         value: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
+        headers: list[tuple[str, bytes]],
         tag: str,
     ) -> None:
         """Queue one message in the open transaction; ``tag`` names the input it came from."""
@@ -97,7 +101,7 @@ class TransactionalWriter:
 
         while True:
             try:
-                self._producer.produce(topic, value, key, headers=list(headers), on_delivery=delivered)
+                self._producer.produce(topic, value, key, headers=cast(Any, headers), on_delivery=delivered)
                 break
             except BufferError:
                 self._producer.poll(0.05)
@@ -106,7 +110,9 @@ class TransactionalWriter:
                     self._failed.add(tag)
                     break
                 raise _translate(exc) from None
-        self._producer.poll(0)
+        self._queued += 1
+        if self._queued % 1000 == 0:
+            self._producer.poll(0)
 
     def commit(
         self,
