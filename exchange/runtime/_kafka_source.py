@@ -66,6 +66,7 @@ class KafkaSourceLoop:
             "statistics.interval.ms": 5_000,
             "stats_cb": self._on_stats,
             "fetch.wait.max.ms": 50,
+            "queued.max.messages.kbytes": 32_768,  # prefetch at most 32 MiB: bounded memory on backlog
         }
 
     def run(self) -> None:
