@@ -63,7 +63,7 @@ class LocalRegistry:
             return pid if self._child.poll() is None else None
         return pid if runs_with(pid, self._marker) else None
 
-    def start(self, bootstrap_servers: str, *, timeout: float = 60.0) -> str:
+    def start(self, bootstrap_servers: str, *, topic: str = "_schemas", timeout: float = 60.0) -> str:
         """Start the registry against ``bootstrap_servers`` and wait until ``/healthz`` answers 200."""
         ensure_port_free(self.port)
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -72,6 +72,7 @@ class LocalRegistry:
             "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
             "MAIS_REGISTRY_HOST": "127.0.0.1",
             "MAIS_REGISTRY_PORT": str(self.port),
+            "MAIS_REGISTRY_TOPIC": topic,
         }
         with self.log_file.open("ab") as log:
             self._child = subprocess.Popen(

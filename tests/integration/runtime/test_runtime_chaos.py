@@ -1,0 +1,213 @@
+"""Chaos: the adapter process is SIGKILLed at random moments while 50,000 records flow.
+
+Afterwards a read_committed reader must find every input's output exactly once (checked by
+person id), every poison record exactly once in the DLQ, and the logs and metrics captured
+during the run must hold none of the test people's names, NHS numbers or dates of birth.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from runtime_it_helpers import (
+    FAMILY,
+    GIVEN,
+    create_topic,
+    people_lines,
+    person_id,
+    produce_lines,
+    read_all,
+    subprocess_env,
+)
+
+from exchange.localkafka import free_port
+from exchange.runtime._replay import read_dlq
+from exchange.settings import KafkaSettings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+
+RECORDS = 50_000
+KILLS = 20
+POISON_EVERY = 100
+
+
+class AdapterProcess:
+    """``mais adapter run`` as a child process whose stderr (the JSON log) is kept."""
+
+    def __init__(self, source: str, agency: str, env: dict[str, str], log_dir: Path) -> None:
+        self.source, self.agency, self.env, self.log_dir = source, agency, env, log_dir
+        self.runs = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.metrics_port = free_port()
+
+    def start(self) -> None:
+        self.runs += 1
+        command = [
+            sys.executable, "-c", "from exchange.cli import main; main()",
+            "adapter", "run",
+            "--adapter", "runtime_people_adapter:adapter",
+            "--agency", self.agency,
+            "--source", self.source,
+            "--instance-id", "chaos",
+            "--batch-size", "500",
+            "--metrics-port", str(self.metrics_port),
+        ]  # fmt: skip
+        with (self.log_dir / f"run-{self.runs:03d}.log").open("wb") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            assert self.process.poll() is None, f"adapter exited:\n{self.logs()[-3000:]}"
+            try:
+                url = f"http://127.0.0.1:{self.metrics_port}/readyz"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        pytest.fail("adapter did not become ready")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def terminate(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(60)
+
+    def scrape_metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("run-*.log")))
+
+
+def _kill_repeatedly(adapter: AdapterProcess, kills: int, rng: random.Random) -> None:
+    """Start, wait until ready (so the kill lands while work is done), sleep 0-2 s, SIGKILL."""
+    for _ in range(kills):
+        adapter.start()
+        adapter.wait_ready(60)
+        time.sleep(rng.uniform(0.0, 2.0))
+        assert adapter.process is not None
+        assert adapter.process.poll() is None, f"adapter died on its own:\n{adapter.logs()[-3000:]}"
+        adapter.kill()
+
+
+def _wait_for_outputs(bootstrap: str, topic: str, expected: int, timeout_s: float) -> list[object]:
+    deadline = time.monotonic() + timeout_s
+    outputs: list[object] = []
+    while time.monotonic() < deadline:
+        outputs = read_all(bootstrap, topic, timeout_s=30, expect=expected)
+        if len({person_id(m) for m in outputs}) >= expected:
+            break
+    return outputs
+
+
+def _assert_no_personal_data(text: str, lines: list[bytes]) -> None:
+    for name in GIVEN + FAMILY:
+        assert name not in text, f"a test person's name reached the logs or metrics: {name}"
+    assert not re.search(r"999\d{7}", text), "an NHS number reached the logs or metrics"
+    assert not re.search(r"2010-0\d-\d\d|\d\d/0\d/2011", text), "a date of birth reached the logs or metrics"
+    assert len(lines) > 0
+
+
+def _check_exactly_once(bootstrap: str, agency: str, lines: list[bytes]) -> None:
+    expected = {line.split(b",")[0].decode() for line in lines if b"/" not in line}
+    poison = {line.split(b",")[0].decode() for line in lines if b"/" in line}
+    outputs = _wait_for_outputs(bootstrap, f"mais.{agency}.person.v1", len(expected), 300)
+    ids = Counter(person_id(m) for m in outputs)
+    duplicates = {pid: n for pid, n in ids.items() if n > 1}
+    assert not duplicates, f"{len(duplicates)} outputs written more than once"
+    assert set(ids) == expected, f"{len(expected - set(ids))} inputs lost"
+    dlq = Counter(
+        e.value.split(b",")[0].decode() for e in read_dlq(KafkaSettings(bootstrap_servers=bootstrap), agency)
+    )
+    assert set(dlq) == poison
+    assert max(dlq.values()) == 1, "a poison record was rejected twice"
+
+
+def test_kafka_source_survives_sigkill_without_loss_or_duplicates(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str, unique_topic: object, tmp_path: Path
+) -> None:
+    topic = unique_topic("raw")  # type: ignore[operator]
+    create_topic(kafka_bootstrap, topic, partitions=3)
+    lines = people_lines(RECORDS, poison_every=POISON_EVERY)
+    rng = random.Random(20261125)
+
+    def feed() -> None:  # records keep flowing while the adapter is being killed
+        for start in range(0, RECORDS, 2500):
+            produce_lines(kafka_bootstrap, topic, lines[start : start + 2500])
+            time.sleep(2.0)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    adapter = AdapterProcess(
+        f"kafka:{topic}", agency, subprocess_env(kafka_bootstrap, schema_registry_url), tmp_path
+    )
+    _kill_repeatedly(adapter, KILLS, rng)
+    feeder.join(300)
+    adapter.start()
+    try:
+        _check_exactly_once(kafka_bootstrap, agency, lines)
+        metrics = adapter.scrape_metrics()
+        assert "mais_records_out_total" in metrics
+    finally:
+        exit_code = adapter.terminate()
+    assert exit_code == 0, "SIGTERM must drain, commit and exit 0"
+    assert adapter.runs == KILLS + 1
+    _assert_no_personal_data(adapter.logs() + metrics, lines)
+
+
+def test_file_drop_survives_sigkill_without_loss_or_duplicates(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    logs = tmp_path / "logs"
+    drop.mkdir()
+    logs.mkdir()
+    lines = people_lines(RECORDS, poison_every=POISON_EVERY)
+    rng = random.Random(20261126)
+
+    def feed() -> None:
+        for number, start in enumerate(range(0, RECORDS, 2000)):
+            temporary = drop / f".batch-{number:03d}.tmp"
+            temporary.write_bytes(b"\n".join(lines[start : start + 2000]) + b"\n")
+            temporary.rename(drop / f"batch-{number:03d}.csv")
+            time.sleep(2.2)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    adapter = AdapterProcess(
+        f"dir:{drop}", agency, subprocess_env(kafka_bootstrap, schema_registry_url), logs
+    )
+    _kill_repeatedly(adapter, KILLS, rng)
+    feeder.join(300)
+    adapter.start()
+    try:
+        _check_exactly_once(kafka_bootstrap, agency, lines)
+        deadline = time.monotonic() + 60
+        while list(drop.glob("*.csv")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not list(drop.glob("*.csv")), "every file is acknowledged (moved to done/)"
+        assert len(list((drop / "done").glob("*.csv"))) == RECORDS // 2000
+        metrics = adapter.scrape_metrics()
+    finally:
+        exit_code = adapter.terminate()
+    assert exit_code == 0
+    _assert_no_personal_data(adapter.logs() + metrics, lines)

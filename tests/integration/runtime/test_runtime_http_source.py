@@ -1,0 +1,75 @@
+"""HTTP push → adapter → Kafka: answered only after commit, idempotent by key, rejects in the DLQ."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import httpx
+import pytest
+import runtime_people_adapter as people
+from runtime_it_helpers import people_lines, person_id, read_all, wait_for
+
+from exchange.localkafka import free_port
+from exchange.registry_client import SchemaRegistryClient
+from exchange.runtime import ListenerSource, LoadedAdapter, RunOptions, StopSignal, run_adapter
+from exchange.runtime._replay import read_dlq
+from exchange.settings import KafkaSettings
+
+pytestmark = pytest.mark.integration
+
+
+def test_http_push_is_acknowledged_after_commit_and_deduplicated_by_key(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str
+) -> None:
+    port = free_port()
+    options = RunOptions(
+        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
+        agency=agency,
+        source=ListenerSource("http", "127.0.0.1", port),
+        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        registry=SchemaRegistryClient(schema_registry_url),
+        instance_id="it",
+    )
+    stop = StopSignal()
+    thread = threading.Thread(target=run_adapter, args=(options, stop), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/records"
+
+    def post(body: bytes, key: str | None = None) -> httpx.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        return httpx.post(url, content=body, headers=headers, timeout=30)
+
+    def listening() -> bool:
+        try:
+            return httpx.post(url, content=b"", timeout=1).status_code == 400
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(listening, 60, "the HTTP source")
+        lines = people_lines(200, poison_every=50)
+        first = post(b"\n".join(lines[:100]), "export-2026-11-25-a")
+        assert first.status_code == 202
+        assert first.json() == {"records": 100, "events": 98, "rejected": 2}
+        # Already visible to read_committed consumers when the answer arrives:
+        visible = read_all(kafka_bootstrap, f"mais.{agency}.person.v1", timeout_s=5)
+        assert len(visible) == 98
+        again = post(b"\n".join(lines[:100]), "export-2026-11-25-a")  # the sender retried
+        assert (again.status_code, again.json()) == (200, {"duplicate": True})
+        unkeyed = post(b"\n".join(lines[100:]))
+        assert unkeyed.status_code == 202
+        assert post(b"\n".join(lines[100:])).json() == {"duplicate": True}  # same body, same default key
+        assert post(b"x", "not a valid key!").status_code == 400
+        assert httpx.post(url.replace("/records", "/other"), content=b"x").status_code == 404
+    finally:
+        stop.stop()
+        thread.join(60)
+    outputs = read_all(kafka_bootstrap, f"mais.{agency}.person.v1", expect=196)
+    ids = Counter(person_id(m) for m in outputs)
+    assert len(ids) == 196
+    assert max(ids.values()) == 1
+    rejects = read_dlq(options.kafka, agency)
+    assert len(rejects) == 4
+    assert {e.origin.split(":")[0] for e in rejects} >= {"http/export-2026-11-25-a"}
+    assert all(e.stage == "validate" and e.source == f"http:127.0.0.1:{port}" for e in rejects)
