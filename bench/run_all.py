@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ def machine() -> dict[str, str]:
         "memory": f"{memory_kb / 2**20:.1f} GiB",
         "os": platform.platform(),
         "python": platform.python_version(),
-        "confluent-kafka / librdkafka": f"{confluent_kafka.version()[0]} / {confluent_kafka.libversion()[0]}",
+        "confluent-kafka / librdkafka": f"{confluent_kafka.version()} / {confluent_kafka.libversion()[0]}",
         "fastavro": fastavro.__version__,
         "load average before the run": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
@@ -58,7 +59,9 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"One run of `python bench/run_all.py` on {results['date']}. These are measurements, not",
+        f"One run of `python bench/run_all.py` on {results['date']}"
+        + (f" (code at commit `{results['commit']}`)" if results.get("commit") else "")
+        + ". These are measurements, not",
         "tests: they depend on the machine and on whatever else it was doing (this machine is shared",
         "with other work, so tail latencies in particular move between runs). Reproduce with the",
         "command above against a local broker (`mais dev up`) and schema registry.",
@@ -117,7 +120,7 @@ def render(results: dict[str, Any]) -> str:
     lines += ["", "Target: p99 < 100 ms at half of 15,000 events/s (7,500/s)."]
     if "soak" in results:
         soak = results["soak"]
-        per_minute = ", ".join(f"{x:.0f}" for x in soak["rss_mb_per_minute"])
+        per_minute = ", ".join(f"{x:.0f}" for x in soak["rss_mb_per_minute"] if x >= 1)  # 0: not started
         lines += [
             "",
             f"## Memory over {soak['seconds'] / 60:.0f} minutes",
@@ -144,8 +147,18 @@ def main() -> None:
     parser.add_argument("--soak-rate", type=float, default=10_000.0)
     parser.add_argument("--kafka-version", default="4.1.1")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--render", type=Path, help="only re-render --out from a results JSON of an earlier run"
+    )
     args = parser.parse_args()
+    if args.render:
+        args.out.write_text(render(json.loads(args.render.read_text())))
+        return
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     results: dict[str, Any] = {
+        "commit": commit,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "kafka_version": args.kafka_version,
