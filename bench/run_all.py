@@ -24,6 +24,8 @@ import bench_codec
 import bench_e2e
 
 ROOT = Path(__file__).resolve().parents[1]
+BEGIN = "<!-- bench/run_all.py: begin -->"
+END = "<!-- bench/run_all.py: end -->"
 
 
 def machine() -> dict[str, str]:
@@ -57,7 +59,8 @@ def render(results: dict[str, Any]) -> str:
         results["full_rate"],
     )
     lines = [
-        "# Benchmarks",
+        BEGIN,
+        "## Exchange runtime: codec and end to end",
         "",
         f"One run of `python bench/run_all.py` on {results['date']}"
         + (f" (code at commit `{results['commit']}`)" if results.get("commit") else "")
@@ -66,7 +69,7 @@ def render(results: dict[str, Any]) -> str:
         "with other work, so tail latencies in particular move between runs). Reproduce with the",
         "command above against a local broker (`mais dev up`) and schema registry.",
         "",
-        "## Machine",
+        "### Machine",
         "",
         "| | |",
         "|---|---|",
@@ -74,7 +77,7 @@ def render(results: dict[str, Any]) -> str:
         f"| broker | one Apache Kafka {results['kafka_version']} node (KRaft) on the same machine |",
         "| schema registry | `services/registry` on the same machine |",
         "",
-        "## Codec (Person event, Confluent framing)",
+        "### Codec (Person event, Confluent framing)",
         "",
         f"A realistic `PersonRecorded` (2 identifiers, 2 names, date of birth, address, 2 contacts): "
         f"{codec['encoded_bytes']:.0f} bytes framed. Best of {codec['repeats']} interleaved runs of "
@@ -90,7 +93,7 @@ def render(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "## End to end: Kafka → `mais adapter run` → Kafka, exactly once",
+        "### End to end: Kafka → `mais adapter run` → Kafka, exactly once",
         "",
         "The adapter process (`bench/bench_person.py`: a legacy export line in, a Person event out)",
         "reads a 3-partition topic `read_committed`, translates, encodes against the registry, and",
@@ -123,7 +126,7 @@ def render(results: dict[str, Any]) -> str:
         per_minute = ", ".join(f"{x:.0f}" for x in soak["rss_mb_per_minute"] if x >= 1)  # 0: not started
         lines += [
             "",
-            f"## Memory over {soak['seconds'] / 60:.0f} minutes",
+            f"### Adapter memory over {soak['seconds'] / 60:.0f} minutes",
             "",
             f"{soak['events']:,} events at {soak['rate_per_s']:,.0f}/s. Resident memory after one minute "
             f"{soak['rss_mb_after_1_min']:.0f} MB, at the end {soak['rss_mb_at_end']:.0f} MB, peak "
@@ -131,7 +134,20 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"RSS per minute (MB): {per_minute}.",
         ]
+    lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section of ``path`` (other benchmarks write their own sections)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        text = head + section + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -152,7 +168,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.render:
-        args.out.write_text(render(json.loads(args.render.read_text())))
+        write_section(args.out, render(json.loads(args.render.read_text())))
         return
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -179,7 +195,7 @@ def main() -> None:
     if args.soak:
         results["soak"] = bench_e2e.soak(args.bootstrap, args.registry_url, args.soak_rate, args.soak)
         print("soak", results["soak"], flush=True)
-    args.out.write_text(render(results))
+    write_section(args.out, render(results))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
 

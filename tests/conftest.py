@@ -2,7 +2,8 @@
 
 ``kafka_bootstrap`` uses the cluster named by ``KAFKA_BOOTSTRAP_SERVERS`` when that is set;
 otherwise it starts one real Kafka broker from the cached Maven jars for the whole session
-(on free loopback ports, in a temporary folder) and stops it at the end.
+(on free loopback ports, in a temporary folder) and stops it at the end. ``schema_registry_url``
+does the same for the schema registry service.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.localkafka import LocalKafkaCluster, free_port
+from exchange.localkafka import LocalKafkaCluster, LocalRegistry, free_port
 from exchange.settings import KafkaSettings
 
 
@@ -39,6 +40,26 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield cluster.bootstrap_servers
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real schema registry for this session.
+
+    ``MAIS_TEST_SCHEMA_REGISTRY_URL`` names any running Confluent-compatible registry; otherwise
+    our registry service runs as a child process against the session's broker, with a topic of
+    its own so runs against a shared cluster never mix.
+    """
+    external = os.environ.get("MAIS_TEST_SCHEMA_REGISTRY_URL")
+    if external:
+        yield external
+        return
+    registry = LocalRegistry(tmp_path_factory.mktemp("registry"), port=free_port())
+    url = registry.start(kafka_bootstrap, topic=f"_schemas-test-{uuid.uuid4().hex[:8]}", timeout=120)
+    try:
+        yield url
+    finally:
+        registry.stop()
 
 
 @pytest.fixture

@@ -12,9 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
 from exchange.errors import PrerequisiteError
-from exchange.localkafka import ClusterInfo, LocalKafkaCluster
+from exchange.localkafka import ClusterInfo, LocalKafkaCluster, LocalRegistry
 
-app = typer.Typer(help="Run a real Kafka cluster on this machine for development.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run a real Kafka cluster and the schema registry on this machine for development.",
+    no_args_is_help=True,
+)
 
 _out = Console(highlight=False)
 
@@ -43,29 +46,44 @@ def _running(settings: DevSettings) -> LocalKafkaCluster | None:
 def up(
     nodes: Annotated[int, typer.Option(help="1 node, or 3 for replication factor 3 / min ISR 2.")] = 1,
     port: Annotated[int, typer.Option(help="Broker port of the first node (node i: port + 100*i).")] = 9092,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the brokers to answer.")] = 120.0,
+    registry_port: Annotated[int, typer.Option(help="Port of the schema registry.")] = 8081,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each service to answer.")] = 120.0,
 ) -> None:
-    """Start a local Kafka cluster (fetches the jars with Maven the first time)."""
+    """Start a local Kafka cluster and the schema registry (fetches the jars the first time)."""
     settings = DevSettings()
     running = _running(settings)
     if running is not None:
-        note = "" if len(running.nodes) == nodes else f" (with {len(running.nodes)} nodes, not {nodes})"
+        registry = LocalRegistry.from_state(running.state_dir)
+        if registry is not None and registry.running_pid() is not None:
+            note = "" if len(running.nodes) == nodes else f" (with {len(running.nodes)} nodes, not {nodes})"
+            _out.print(
+                f"A local cluster is already running{note} at {running.bootstrap_servers}, with the "
+                f"schema registry at {registry.url}; nothing changed.\n"
+                "Use `mais dev status` to see it, or `mais dev down` to stop it."
+            )
+            return
+        registry = registry or LocalRegistry(running.state_dir, port=registry_port)
+        with _out.status("Kafka is running; starting the schema registry …"):
+            url = registry.start(running.bootstrap_servers, timeout=timeout)
         _out.print(
-            f"A local cluster is already running{note} at {running.bootstrap_servers}; nothing changed.\n"
-            "Use `mais dev status` to see it, or `mais dev down` to stop it."
+            f"Kafka was already running at {running.bootstrap_servers}; started the registry at {url}."
         )
         return
     cluster = LocalKafkaCluster(settings.cluster_dir(nodes), nodes=nodes, base_port=port)
+    registry = LocalRegistry(cluster.state_dir, port=registry_port)
     progress: list[str] = []
-    with _out.status(f"Starting Kafka ({nodes} node{'s' if nodes > 1 else ''}) …"):
-        try:
+    try:
+        with _out.status(f"Starting Kafka ({nodes} node{'s' if nodes > 1 else ''}) …"):
             info = cluster.start(timeout=timeout, progress=progress)
-        except PrerequisiteError:
-            cluster.stop(timeout=30)
-            raise
+        with _out.status("Starting the schema registry …"):
+            url = registry.start(info.bootstrap_servers, timeout=timeout)
+    except PrerequisiteError:
+        registry.stop(timeout=10)
+        cluster.stop(timeout=30)
+        raise
     for line in progress:
         _out.print(line)
-    _print_info(info)
+    _print_info(info, url)
     _out.print("Stop it with `mais dev down`.")
 
 
@@ -73,10 +91,13 @@ def up(
 def down(
     reset: Annotated[bool, typer.Option(help="Also delete the clusters' data and logs.")] = False,
 ) -> None:
-    """Stop the local cluster by its brokers' own process ids and wait until they exited."""
+    """Stop the registry and the brokers by their own process ids and wait until they exited."""
     settings = DevSettings()
     stopped = 0
     for cluster in _known_clusters(settings):
+        registry = LocalRegistry.from_state(cluster.state_dir)
+        if registry is not None and registry.stop():
+            _out.print(f"Stopped the schema registry at {registry.url}.")
         stopped += len(cluster.stop())
         if reset:
             shutil.rmtree(cluster.state_dir, ignore_errors=True)
@@ -92,7 +113,7 @@ def down(
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Show the running local cluster: bootstrap servers, cluster id, brokers, Kafka version.
+    """Show the local cluster (bootstrap servers, cluster id, brokers, Kafka version) and registry URL.
 
     Exits 0 when a cluster runs and answers, 3 when none is running.
     """
@@ -105,6 +126,8 @@ def status(
             _out.print("No local cluster is running. Start one with `mais dev up`.")
         raise typer.Exit(3)
     info = cluster.wait_ready(str(cluster.recorded_state().get("cluster_id", "")), timeout=30)
+    registry = LocalRegistry.from_state(cluster.state_dir)
+    url = registry.url if registry is not None and registry.running_pid() is not None else None
     if as_json:
         payload = {
             "running": True,
@@ -112,16 +135,18 @@ def status(
             "cluster_id": info.cluster_id,
             "brokers": info.brokers,
             "kafka_version": info.kafka_version,
+            "schema_registry_url": url,
             "state_dir": str(cluster.state_dir),
         }
         typer.echo(json.dumps(payload))
     else:
-        _print_info(info)
+        _print_info(info, url)
         _out.print(f"State and logs: {cluster.state_dir}")
 
 
-def _print_info(info: ClusterInfo) -> None:
+def _print_info(info: ClusterInfo, registry_url: str | None) -> None:
     _out.print(f"Kafka {info.kafka_version} is running.")
     _out.print(f"  bootstrap servers: {info.bootstrap_servers}")
     _out.print(f"  cluster id:        {info.cluster_id}")
     _out.print(f"  brokers:           {info.brokers}")
+    _out.print(f"  schema registry:   {registry_url or 'not running (`mais dev up` starts it)'}")

@@ -3,11 +3,13 @@
 No Docker and no tarball: ``deploy/local/pom.xml`` resolves ``kafka_2.13`` plus a log4j2 binding
 into a cache outside the repository; this package formats KRaft storage once, starts one or three
 combined broker+controller JVMs on 127.0.0.1, waits for a client round trip, and stops them by
-their own process ids. ``mais dev up/down/status`` and the test fixtures are built on it.
+their own process ids; beside it runs the schema registry service. ``mais dev up/down/status``
+and the test fixtures are built on it.
 """
 
 from exchange.localkafka._cluster import ClusterInfo, LocalKafkaCluster
 from exchange.localkafka._jars import ensure_jars, kafka_version
 from exchange.localkafka._prereqs import free_port
+from exchange.localkafka._registry_process import LocalRegistry
 
-__all__ = ["ClusterInfo", "LocalKafkaCluster", "ensure_jars", "free_port", "kafka_version"]
+__all__ = ["ClusterInfo", "LocalKafkaCluster", "LocalRegistry", "ensure_jars", "free_port", "kafka_version"]

@@ -9,9 +9,7 @@ belongs to a broker of this folder.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
 import signal
 import subprocess
 import time
@@ -24,6 +22,7 @@ from exchange.errors import ConfigError, PrerequisiteError
 from exchange.localkafka._config import LOG4J2_PROPERTIES, NodeSpec, render_server_properties
 from exchange.localkafka._jars import ensure_jars, kafka_version
 from exchange.localkafka._prereqs import check_java, ensure_port_free
+from exchange.localkafka._process import read_pid, runs_with, send_signal
 
 __all__ = ["ClusterInfo", "LocalKafkaCluster"]
 
@@ -95,7 +94,7 @@ class LocalKafkaCluster:
         """node id -> pid for every node whose recorded process is alive and ours."""
         alive = {}
         for node in self.nodes:
-            pid = _read_pid(node.pid_file)
+            pid = read_pid(node.pid_file)
             if pid is not None and self._is_running(pid, node):
                 alive[node.node_id] = pid
         return alive
@@ -161,12 +160,12 @@ class LocalKafkaCluster:
         """SIGTERM every node by its own pid, wait for exit (SIGKILL after ``timeout``)."""
         pids = self.running_pids()
         for pid in pids.values():
-            _signal(pid, signal.SIGTERM)
+            send_signal(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for node_id, pid in pids.items():
             node = self._node(node_id)
             if not self._wait_exit(pid, node, deadline):
-                _signal(pid, signal.SIGKILL)
+                send_signal(pid, signal.SIGKILL)
                 self._wait_exit(pid, node, time.monotonic() + 10)
             node.pid_file.unlink(missing_ok=True)
         return list(pids.values())
@@ -177,7 +176,7 @@ class LocalKafkaCluster:
         pid = self.running_pids().get(node_id)
         if pid is None:
             return
-        _signal(pid, sig)
+        send_signal(pid, sig)
         self._wait_exit(pid, node, time.monotonic() + 60)
         node.pid_file.unlink(missing_ok=True)
 
@@ -255,7 +254,7 @@ class LocalKafkaCluster:
 
     def _fail_if_any_died(self) -> None:
         for node in self.nodes:
-            pid = _read_pid(node.pid_file)
+            pid = read_pid(node.pid_file)
             if pid is None or not self._is_running(pid, node):
                 raise PrerequisiteError(
                     f"the broker of node {node.node_id} exited while starting\n{self._log_tails()}",
@@ -296,33 +295,6 @@ def _new_cluster_id() -> str:
             return cluster_id
 
 
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    """True if ``pid`` runs and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
 def _is_our_broker(pid: int, node: NodeSpec) -> bool:
     """True if ``pid`` is alive and is the broker JVM started for ``node`` (not a reused pid)."""
-    if not _alive(pid):
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return f"-Dmais.node.dir={node.directory}".encode() in cmdline
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
+    return runs_with(pid, f"-Dmais.node.dir={node.directory}")

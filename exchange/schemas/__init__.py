@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from exchange.identifiers import NHS_NUMBER_SYSTEM, is_valid_nhs_number, nhs_check_digit
 from exchange.schemas._catalogue import VOCABULARIES, Vocabulary, coding_problem
 from exchange.schemas._docgen import render_standard
 from exchange.schemas._evolution import check_against_released, released_versions
 from exchange.schemas._json import from_json, to_json
 from exchange.schemas._modelgen import generate_models, render_models
-from exchange.schemas._nhs import NHS_NUMBER_SYSTEM, is_valid_nhs_number, nhs_check_digit
 from exchange.schemas._repository import (
     NAMESPACE,
     SchemaRepository,

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.errors import DataError
+from exchange.identifiers import NHS_NUMBER_SYSTEM, is_valid_nhs_number
 from exchange.schemas._catalogue import coding_problem
-from exchange.schemas._nhs import NHS_NUMBER_SYSTEM, is_valid_nhs_number
 from exchange.schemas._repository import NAMESPACE, SchemaRepository, default_repository
 
 __all__ = ["Problem", "problems", "validate"]

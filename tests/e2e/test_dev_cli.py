@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from exchange.localkafka import kafka_version
@@ -66,12 +67,14 @@ def alive(pid: int) -> bool:
 
 
 def recorded_pids(state_dir: Path) -> list[int]:
-    return sorted(int(p.read_text()) for p in state_dir.glob("kafka-*node/node-*/pid"))
+    files = [*state_dir.glob("kafka-*node/node-*/pid"), *state_dir.glob("kafka-*node/registry.pid")]
+    return sorted(int(p.read_text()) for p in files)
 
 
 def test_up_status_second_up_and_down(mais: Mais, tmp_path: Path) -> None:
     port = free_base_port(1)
-    up = mais("dev", "up", "--port", str(port))
+    registry_port = free_base_port(1)
+    up = mais("dev", "up", "--port", str(port), "--registry-port", str(registry_port))
     assert up.returncode == 0, up.stderr
     assert f"127.0.0.1:{port}" in up.stdout
 
@@ -82,9 +85,11 @@ def test_up_status_second_up_and_down(mais: Mais, tmp_path: Path) -> None:
     assert info["brokers"] == 1
     assert len(info["cluster_id"]) == 22
     assert info["kafka_version"] == kafka_version()
+    assert info["schema_registry_url"] == f"http://127.0.0.1:{registry_port}"
+    assert httpx.get(f"{info['schema_registry_url']}/subjects").json() == []
     pids = recorded_pids(tmp_path / "dev")
-    assert len(pids) == 1
-    assert alive(pids[0])
+    assert len(pids) == 2  # the broker and the registry
+    assert all(alive(pid) for pid in pids)
 
     again = mais("dev", "up", "--port", str(port))
     assert again.returncode == 0
@@ -95,7 +100,8 @@ def test_up_status_second_up_and_down(mais: Mais, tmp_path: Path) -> None:
     down = mais("dev", "down")
     assert down.returncode == 0
     assert "Stopped 1 broker process" in down.stdout
-    assert not alive(pids[0])
+    assert "Stopped the schema registry" in down.stdout
+    assert not any(alive(pid) for pid in pids)
     gone = mais("dev", "status", "--json")
     assert gone.returncode == 3
     assert json.loads(gone.stdout) == {"running": False}
@@ -116,12 +122,12 @@ def test_up_with_port_taken_names_the_port(mais: Mais) -> None:
 @pytest.mark.slow
 def test_three_nodes(mais: Mais, tmp_path: Path) -> None:
     port = free_base_port(3)
-    up = mais("dev", "up", "--nodes", "3", "--port", str(port))
+    up = mais("dev", "up", "--nodes", "3", "--port", str(port), "--registry-port", str(free_base_port(1)))
     assert up.returncode == 0, up.stderr
     info = json.loads(mais("dev", "status", "--json").stdout)
     assert info["brokers"] == 3
     assert info["bootstrap_servers"].split(",") == [f"127.0.0.1:{port + 100 * i}" for i in range(3)]
     pids = recorded_pids(tmp_path / "dev")
-    assert len(pids) == 3
+    assert len(pids) == 4  # three brokers and the registry
     assert mais("dev", "down").returncode == 0
     assert not any(alive(pid) for pid in pids)

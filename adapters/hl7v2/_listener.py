@@ -1,0 +1,122 @@
+"""An MLLP listener: TCP in, one call per framed message, an HL7 ACK out. No Kafka here.
+
+The runtime gives the listener a ``deliver(message, origin)`` callable that returns only once
+the broker acknowledged the write (or the record went to the DLQ). The listener answers:
+
+* ``AA`` when ``deliver`` returned;
+* ``AE`` with the reason when ``deliver`` raised :class:`~exchange.errors.DataError` (the message
+  was read but rejected; the reason names fields, never values);
+* ``AR`` when the frame was too large (it is not delivered), when it could not be read as HL7
+  at all (it is still delivered, so the runtime can dead-letter it), and when ``deliver`` raised
+  anything else (nothing was stored: the sender should send it again).
+
+Each connection has its own thread and decoder; a client that disconnects mid-message leaves
+nothing delivered and does not disturb the others. Messages on one connection are delivered in
+order, one at a time, so a sender that waits for each ACK keeps its order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+
+from adapters.hl7v2._mllp import FrameTooLarge, MllpDecoder, build_ack, frame
+from adapters.hl7v2._parser import Message, parse_message
+from exchange.errors import DataError
+
+__all__ = ["Deliver", "MllpListener"]
+
+Deliver = Callable[[bytes, str], None]
+"""``deliver(message, origin)``: store one message; return when it is safe to acknowledge."""
+
+_RETRY = "message not stored; send it again"
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+
+class MllpListener:
+    """A threaded MLLP server; ``start()`` it, read :attr:`address`, ``stop()`` it."""
+
+    def __init__(
+        self,
+        deliver: Deliver,
+        host: str = "127.0.0.1",
+        port: int = 2575,
+        *,
+        max_frame: int = 16 * 1024 * 1024,
+        idle_timeout: float = 300.0,
+    ) -> None:
+        self._deliver = deliver
+        self._max_frame = max_frame
+        self._idle_timeout = idle_timeout
+        self._connections = itertools.count(1)
+        self._server = _Server((host, port), self._handler_class(), bind_and_activate=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound (host, port): pass port 0 to get a free one."""
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> MllpListener:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mllp-listener", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> MllpListener:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handler_class(self) -> type[socketserver.BaseRequestHandler]:
+        listener = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                listener._serve(self.request, self.client_address)
+
+        return Handler
+
+    def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
+        conn.settimeout(self._idle_timeout)
+        decoder = MllpDecoder(self._max_frame)
+        origin = f"mllp:{peer[0]}:{peer[1]}/{next(self._connections)}"
+        number = 0
+        with contextlib.suppress(OSError):  # timeouts and resets end this connection only
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return  # peer closed; an unfinished frame is simply dropped
+                for item in decoder.feed(chunk):
+                    number += 1
+                    conn.sendall(frame(self._answer(item, f"{origin}#{number}")))
+
+    def _answer(self, item: bytes | FrameTooLarge, origin: str) -> bytes:
+        if isinstance(item, FrameTooLarge):
+            return build_ack(None, "AR", f"frame larger than {self._max_frame} bytes")
+        message: Message | None = None
+        with contextlib.suppress(DataError):  # unreadable: deliver still sees it (DLQ); ACK is generic
+            message = parse_message(item)
+        try:
+            self._deliver(item, origin)
+        except DataError as exc:
+            return build_ack(message, "AE" if message is not None else "AR", exc.message)
+        except Exception:  # any failure to store: the sender keeps the message and retries
+            return build_ack(message, "AR", _RETRY)
+        return build_ack(message, "AA")

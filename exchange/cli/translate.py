@@ -1,0 +1,150 @@
+"""``mais translate``: run one adapter over files, offline, and print standard events as JSON.
+
+stdout gets one JSON object per standard event (``topic``, ``key``, ``schema``, ``value``);
+stderr gets one JSON object per rejected record (``file``, ``record``, ``stage``, ``error``).
+Exit status: 0 when nothing was rejected, 3 when some records were, 2 on usage errors.
+No broker, no registry: this is how adapter authors and agency IT check a mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from exchange.adapter import Adapter, AdapterContext, StandardEvent, load_adapter
+from exchange.errors import ConfigError, DataError
+
+__all__ = ["app", "event_json", "jsonable", "translate_files"]
+
+EXIT_REJECTS = 3
+
+app = typer.Typer(
+    help="Translate files with one adapter, offline: standard events as JSON lines.",
+    context_settings={"allow_interspersed_args": True},
+)
+
+
+@app.callback(invoke_without_command=True)
+def translate(
+    files: Annotated[list[Path], typer.Argument(help="Input files (read whole; '-' is not supported).")],
+    adapter: Annotated[str, typer.Option("--adapter", "-a", help="Adapter name, e.g. hl7v2.")],
+    agency: Annotated[str, typer.Option(help="Agency in topic names mais.<agency>.<entity>.v1.")] = "local",
+    organisation: Annotated[
+        str, typer.Option(help="ODS code or LA number of the publishing organisation.")
+    ] = "LOCAL",
+    warnings: Annotated[bool, typer.Option(help="Also print identifier warnings (JSON) on stderr.")] = False,
+) -> None:
+    """Print one JSON line per standard event on stdout and one per rejected record on stderr."""
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise ConfigError(f"no such file: {', '.join(missing)}", hint="check the paths given to translate")
+    chosen = load_adapter(adapter)
+    rejected = translate_files(
+        chosen,
+        files,
+        agency=agency,
+        organisation=organisation,
+        out=sys.stdout,
+        err=sys.stderr,
+        warnings=warnings,
+    )
+    if rejected:
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def translate_files(
+    adapter: Adapter,
+    files: list[Path],
+    *,
+    agency: str,
+    organisation: str,
+    out: TextIO,
+    err: TextIO,
+    warnings: bool = False,
+) -> int:
+    """Translate ``files``; write events to ``out`` and rejects to ``err``; return the reject count."""
+    rejected = 0
+    for path in files:
+        warn = _warner(path, err, warnings)
+        context = AdapterContext(agency=agency, organisation_id=organisation, warn=warn)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or "file cannot be read"
+            _line(err, {"file": str(path), "record": None, "stage": "read", "error": reason})
+            rejected += 1
+            continue
+        for origin, events, problem in _records(adapter, data, path.name, context):
+            if problem is not None:
+                _line(err, {"file": str(path), "record": origin, "stage": problem[0], "error": problem[1]})
+                rejected += 1
+                continue
+            for event in events:
+                _line(out, event_json(event, agency))
+    return rejected
+
+
+Outcome = tuple[str, Sequence[StandardEvent], tuple[str, str] | None]
+"""(record origin, its events, (stage, error) when it was rejected)."""
+
+
+def _records(adapter: Adapter, data: bytes, name: str, context: AdapterContext) -> Iterator[Outcome]:
+    origin = name
+    try:
+        for record in adapter.split(data, name):
+            origin = record.origin
+            try:
+                yield origin, adapter.translate(record, context), None
+            except DataError as exc:
+                yield origin, (), (exc.stage, exc.message)
+            except ConfigError:
+                raise
+            except Exception as exc:
+                yield origin, (), ("internal", f"adapter raised {type(exc).__name__}")
+    except DataError as exc:
+        yield origin, (), (exc.stage, exc.message)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        yield origin, (), ("internal", f"adapter raised {type(exc).__name__} while splitting")
+
+
+def event_json(event: StandardEvent, agency: str) -> dict[str, Any]:
+    """The JSON form of one event as ``mais translate`` prints it."""
+    return {
+        "topic": f"mais.{agency}.{event.entity}.v1",
+        "key": event.key,
+        "schema": event.schema,
+        "value": jsonable(event.value),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with timestamps and dates as ISO 8601 text (timestamps in UTC, milliseconds)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _warner(path: Path, err: TextIO, show: bool) -> Callable[[str, str], None]:
+    def warn(code: str, message: str) -> None:
+        if show:
+            _line(err, {"file": str(path), "warning": code, "message": message})
+
+    return warn
+
+
+def _line(stream: TextIO, obj: dict[str, Any]) -> None:
+    stream.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -1,0 +1,103 @@
+"""Tabular adapter: mappings are validated, recognised by columns, and drive the events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.tabular import known_mappings, load_mapping, translate
+from adapters.tabular._engine import split_rows
+from exchange.adapter import AdapterContext, StandardEvent
+from exchange.errors import ConfigError, DataError
+
+CUSTOM = """
+[source]
+name = "youth-justice-referrals"
+format = "csv"
+delimiter = ";"
+recognise = ["RefNo", "YJPersonId", "Referred"]
+
+[[person.identifier]]
+type = "local"
+kind = "yj-person"
+column = "YJPersonId"
+
+[person]
+family_name = "LastName"
+
+[[event]]
+kind = "yj-referral"
+id = ["RefNo"]
+code_from = { column = "Route", map = { POL = "referral", SCH = "referral" } }
+start = "Referred"
+"""
+
+
+def _events(data: bytes) -> list[StandardEvent]:
+    context = AdapterContext("la202", "202")
+    return [e for record in split_rows(data, "f") for e in translate(record, context)]
+
+
+def test_built_in_mappings_load() -> None:
+    assert {"school-census-pupil", "police-safeguarding-notification", "housing-case"} <= set(
+        known_mappings()
+    )
+
+
+def test_an_agency_adds_its_own_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "yj.toml").write_text(CUSTOM)
+    monkeypatch.setenv("MAIS_TABULAR_MAPPINGS", str(tmp_path))
+    events = _events(b"RefNo;YJPersonId;LastName;Route;Referred\nR1;Y9;Smith;POL;2024-02-03\n")
+    assert [e.schema for e in events] == ["mais.v1.PersonRecorded", "mais.v1.LifeEventRecorded"]
+    assert events[0].key.endswith("/local/202/yj-person|Y9")
+    assert events[1].value["lifeEvent"]["type"][0]["code"] == "referral"
+
+
+def test_conditions_choose_which_episodes_a_row_yields() -> None:
+    head = b"PupilID,UPN,Surname,Forename,DOB,EntryDate,SENprovision\n"
+    with_plan = _events(head + b"P1,,Doe,Jo,2015-01-01,2019-09-04,E\n")
+    without = _events(head + b"P2,,Doe,Al,2015-01-01,2019-09-04,K\n")
+    assert [e.entity for e in with_plan] == ["person", "episode"]
+    assert [e.entity for e in without] == ["person"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "[source]\nname = 'x'\nrecognise = ['a']\n"
+            "[[person.identifier]]\ntype = 'nhs-number'\ncolumn = 'a'\n",
+            "local",
+        ),
+        ("[source]\nname = 'x'\nrecognise = []\n", "recognise"),
+        ("[source\n", "TOML"),
+        (
+            CUSTOM.replace(
+                'code_from = { column = "Route", map = { POL = "referral", SCH = "referral" } }', ""
+            ),
+            "code",
+        ),
+    ],
+)
+def test_invalid_mappings_are_config_errors(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_mapping(path)
+    assert problem in info.value.message
+
+
+def test_a_row_with_a_wrong_number_of_fields_is_rejected_alone() -> None:
+    data = (
+        b"CaseRef,ApplicantRef,ApproachDate,DecisionDate,DutyOutcome\n"
+        b"H1,A1,01/01/2024\n"
+        b"H2,A2,01/01/2024,02/01/2024,MD\n"
+    )
+    records = list(split_rows(data, "h.csv"))
+    assert [r.origin for r in records] == ["h.csv:2", "h.csv:3"]
+    context = AdapterContext("la202", "202")
+    with pytest.raises(DataError) as info:
+        translate(records[0], context)
+    assert info.value.stage == "parse"
+    assert len(translate(records[1], context)) == 2

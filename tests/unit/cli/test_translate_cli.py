@@ -1,0 +1,99 @@
+"""``mais translate`` as a user runs it: stdout events, stderr rejects, exit 0 / 3 / 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "adapters"
+GOOD_ADT = (
+    b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|1|P|2.4\r"
+    b"PID|1||123^^^RX1^MR~9434765919^^^NHS^NH||DOE^JANE||20100203|F\r"
+)
+BAD_ADT = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|2|P|2.4\rPID|1||42^^^RX1^MR||||2024-01-01\r"
+
+
+def _mais(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "from exchange.cli import main; main()"
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+
+def test_good_file_prints_events_and_exits_0(tmp_path: Path) -> None:
+    path = tmp_path / "good.hl7"
+    path.write_bytes(GOOD_ADT)
+    result = _mais("translate", "--adapter", "hl7v2", "--agency", "rx1", "--organisation", "RX1", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    (line,) = result.stdout.splitlines()
+    event = json.loads(line)
+    assert set(event) == {"topic", "key", "schema", "value"}
+    assert event["topic"] == "mais.rx1.person.v1"
+    assert event["schema"] == "mais.v1.PersonRecorded"
+    assert event["key"] == "https://mais-exchange.org/Id/local/RX1/mrn|123"
+    assert event["value"]["person"]["dateOfBirth"] == {"date": "2010-02-03", "accuracyIndicator": "AAA"}
+
+
+def test_partly_bad_file_prints_rejects_on_stderr_and_exits_3(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.hl7"
+    path.write_bytes(GOOD_ADT + BAD_ADT + GOOD_ADT)
+    result = _mais("translate", "-a", "hl7v2", str(path))
+    assert result.returncode == 3
+    assert len(result.stdout.splitlines()) == 2
+    (reject,) = [json.loads(line) for line in result.stderr.splitlines()]
+    assert reject == {
+        "file": str(path),
+        "record": "mixed.hl7#2",
+        "stage": "map",
+        "error": "PID-7 is not a valid HL7 date",
+    }
+
+
+def test_unreadable_file_is_a_read_reject_and_the_others_still_run(tmp_path: Path) -> None:
+    good = tmp_path / "good.hl7"
+    good.write_bytes(GOOD_ADT)
+    folder = tmp_path / "a-directory.hl7"
+    folder.mkdir()
+    result = _mais("translate", "-a", "hl7v2", str(folder), str(good))
+    assert result.returncode == 3
+    assert len(result.stdout.splitlines()) == 1
+    (reject,) = [json.loads(line) for line in result.stderr.splitlines()]
+    assert reject["stage"] == "read"
+    assert reject["file"] == str(folder)
+    assert reject["record"] is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["translate", "-a", "no-such-adapter", "x"],
+        ["translate", "-a", "hl7v2", "/no/such/file.hl7"],
+        ["translate", "-a", "hl7v2"],
+        ["translate", "x.hl7"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    result = _mais(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+
+
+def test_every_fixture_folder_translates_as_its_golden_files_say() -> None:
+    folder = FIXTURES / "ssda903"
+    inputs = sorted(p.name for p in folder.iterdir() if p.suffix == ".csv")
+    result = subprocess.run(
+        [sys.executable, "-c", "from exchange.cli import main; main()", "translate", "-a", "ssda903",
+         "--agency", "la202", "--organisation", "202", *inputs],
+        capture_output=True, text=True, timeout=60, check=False, cwd=folder,
+    )  # fmt: skip
+    assert result.returncode == 3
+    expected = [json.loads(line) for line in (folder / "expected_rejects.jsonl").read_text().splitlines()]
+    assert [json.loads(line) for line in result.stderr.splitlines()] == expected
+    assert len(result.stdout.splitlines()) == len((folder / "expected.jsonl").read_text().splitlines())
