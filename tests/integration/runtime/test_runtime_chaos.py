@@ -168,8 +168,12 @@ def test_kafka_source_survives_sigkill_without_loss_or_duplicates(
     adapter.start()
     try:
         _check_exactly_once(kafka_bootstrap, agency, lines)
-        metrics = adapter.scrape_metrics()
-        assert "mais_records_out_total" in metrics
+        deadline = time.monotonic() + 15
+        while "mais_consumer_lag{" not in (metrics := adapter.scrape_metrics()):
+            assert time.monotonic() < deadline, "consumer lag is reported every 5 s"
+            time.sleep(0.5)
+        assert f'mais_consumer_lag{{adapter="people-csv",agency="{agency}",topic="{topic}"}} 0.0' in metrics
+        assert 'stage="validate"} ' in metrics
     finally:
         exit_code = adapter.terminate()
     assert exit_code == 0, "SIGTERM must drain, commit and exit 0"
