@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ import bench_codec
 import bench_e2e
 
 ROOT = Path(__file__).resolve().parents[1]
+BEGIN = "<!-- bench/run_all.py: begin -->"
+END = "<!-- bench/run_all.py: end -->"
 
 
 def machine() -> dict[str, str]:
@@ -42,7 +45,7 @@ def machine() -> dict[str, str]:
         "memory": f"{memory_kb / 2**20:.1f} GiB",
         "os": platform.platform(),
         "python": platform.python_version(),
-        "confluent-kafka / librdkafka": f"{confluent_kafka.version()[0]} / {confluent_kafka.libversion()[0]}",
+        "confluent-kafka / librdkafka": f"{confluent_kafka.version()} / {confluent_kafka.libversion()[0]}",
         "fastavro": fastavro.__version__,
         "load average before the run": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
@@ -56,14 +59,17 @@ def render(results: dict[str, Any]) -> str:
         results["full_rate"],
     )
     lines = [
-        "# Benchmarks",
+        BEGIN,
+        "## Exchange runtime: codec and end to end",
         "",
-        f"One run of `python bench/run_all.py` on {results['date']}. These are measurements, not",
+        f"One run of `python bench/run_all.py` on {results['date']}"
+        + (f" (code at commit `{results['commit']}`)" if results.get("commit") else "")
+        + ". These are measurements, not",
         "tests: they depend on the machine and on whatever else it was doing (this machine is shared",
         "with other work, so tail latencies in particular move between runs). Reproduce with the",
         "command above against a local broker (`mais dev up`) and schema registry.",
         "",
-        "## Machine",
+        "### Machine",
         "",
         "| | |",
         "|---|---|",
@@ -71,7 +77,7 @@ def render(results: dict[str, Any]) -> str:
         f"| broker | one Apache Kafka {results['kafka_version']} node (KRaft) on the same machine |",
         "| schema registry | `services/registry` on the same machine |",
         "",
-        "## Codec (Person event, Confluent framing)",
+        "### Codec (Person event, Confluent framing)",
         "",
         f"A realistic `PersonRecorded` (2 identifiers, 2 names, date of birth, address, 2 contacts): "
         f"{codec['encoded_bytes']:.0f} bytes framed. Best of {codec['repeats']} interleaved runs of "
@@ -87,7 +93,7 @@ def render(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "## End to end: Kafka → `mais adapter run` → Kafka, exactly once",
+        "### End to end: Kafka → `mais adapter run` → Kafka, exactly once",
         "",
         "The adapter process (`bench/bench_person.py`: a legacy export line in, a Person event out)",
         "reads a 3-partition topic `read_committed`, translates, encodes against the registry, and",
@@ -117,10 +123,10 @@ def render(results: dict[str, Any]) -> str:
     lines += ["", "Target: p99 < 100 ms at half of 15,000 events/s (7,500/s)."]
     if "soak" in results:
         soak = results["soak"]
-        per_minute = ", ".join(f"{x:.0f}" for x in soak["rss_mb_per_minute"])
+        per_minute = ", ".join(f"{x:.0f}" for x in soak["rss_mb_per_minute"] if x >= 1)  # 0: not started
         lines += [
             "",
-            f"## Memory over {soak['seconds'] / 60:.0f} minutes",
+            f"### Adapter memory over {soak['seconds'] / 60:.0f} minutes",
             "",
             f"{soak['events']:,} events at {soak['rate_per_s']:,.0f}/s. Resident memory after one minute "
             f"{soak['rss_mb_after_1_min']:.0f} MB, at the end {soak['rss_mb_at_end']:.0f} MB, peak "
@@ -128,7 +134,22 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"RSS per minute (MB): {per_minute}.",
         ]
+    if results.get("note"):
+        lines += ["", "### Note on this run", "", str(results["note"])]
+    lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section of ``path`` (other benchmarks write their own sections)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        text = head + section + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -144,8 +165,18 @@ def main() -> None:
     parser.add_argument("--soak-rate", type=float, default=10_000.0)
     parser.add_argument("--kafka-version", default="4.1.1")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--render", type=Path, help="only re-render --out from a results JSON of an earlier run"
+    )
     args = parser.parse_args()
+    if args.render:
+        write_section(args.out, render(json.loads(args.render.read_text())))
+        return
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     results: dict[str, Any] = {
+        "commit": commit,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "kafka_version": args.kafka_version,
@@ -166,7 +197,7 @@ def main() -> None:
     if args.soak:
         results["soak"] = bench_e2e.soak(args.bootstrap, args.registry_url, args.soak_rate, args.soak)
         print("soak", results["soak"], flush=True)
-    args.out.write_text(render(results))
+    write_section(args.out, render(results))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
 

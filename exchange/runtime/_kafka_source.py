@@ -147,6 +147,10 @@ class KafkaSourceLoop:
             ctx.stop.wait(self._backoff.next_delay())
             return
         self._backoff.reset()
+        # The offsets went to the group with the transaction; storing them locally too (never
+        # committed from here: auto commit is off) keeps the consumer's lag statistics current.
+        with contextlib.suppress(KafkaException):
+            consumer.store_offsets(offsets=[TopicPartition(t, p, o) for (t, p), o in batch.next.items()])
         ctx.metrics.records_in(self.topic, len(batch.messages))
         ctx.count_committed(results, started)
 
@@ -202,7 +206,8 @@ class KafkaSourceLoop:
         try:
             stats = json.loads(stats_json)
             partitions = stats.get("topics", {}).get(self.topic, {}).get("partitions", {})
-            lag = sum(max(0, int(p.get("consumer_lag", 0))) for key, p in partitions.items() if key != "-1")
+            lags = (int(p.get("consumer_lag_stored", 0)) for key, p in partitions.items() if key != "-1")
+            lag = sum(max(0, value) for value in lags)
             self.ctx.metrics.set_lag(self.topic, lag)
         except (ValueError, TypeError, AttributeError):
             return

@@ -44,8 +44,11 @@ POISON_EVERY = 100
 class AdapterProcess:
     """``mais adapter run`` as a child process whose stderr (the JSON log) is kept."""
 
-    def __init__(self, source: str, agency: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, source: str, agency: str, env: dict[str, str], log_dir: Path, instance_id: str = "chaos"
+    ) -> None:
         self.source, self.agency, self.env, self.log_dir = source, agency, env, log_dir
+        self.instance_id = instance_id
         self.runs = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.metrics_port = free_port()
@@ -58,11 +61,11 @@ class AdapterProcess:
             "--adapter", "runtime_people_adapter:adapter",
             "--agency", self.agency,
             "--source", self.source,
-            "--instance-id", "chaos",
+            "--instance-id", self.instance_id,
             "--batch-size", "500",
             "--metrics-port", str(self.metrics_port),
         ]  # fmt: skip
-        with (self.log_dir / f"run-{self.runs:03d}.log").open("wb") as log:
+        with (self.log_dir / f"run-{self.instance_id}-{self.runs:03d}.log").open("wb") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
 
     def wait_ready(self, timeout_s: float) -> None:
@@ -165,8 +168,12 @@ def test_kafka_source_survives_sigkill_without_loss_or_duplicates(
     adapter.start()
     try:
         _check_exactly_once(kafka_bootstrap, agency, lines)
-        metrics = adapter.scrape_metrics()
-        assert "mais_records_out_total" in metrics
+        deadline = time.monotonic() + 15
+        while "mais_consumer_lag{" not in (metrics := adapter.scrape_metrics()):
+            assert time.monotonic() < deadline, "consumer lag is reported every 5 s"
+            time.sleep(0.5)
+        assert f'mais_consumer_lag{{adapter="people-csv",agency="{agency}",topic="{topic}"}} 0.0' in metrics
+        assert 'stage="validate"} ' in metrics
     finally:
         exit_code = adapter.terminate()
     assert exit_code == 0, "SIGTERM must drain, commit and exit 0"
@@ -211,3 +218,44 @@ def test_file_drop_survives_sigkill_without_loss_or_duplicates(
         exit_code = adapter.terminate()
     assert exit_code == 0
     _assert_no_personal_data(adapter.logs() + metrics, lines)
+
+
+def test_rebalances_between_two_instances_lose_and_duplicate_nothing(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str, unique_topic: object, tmp_path: Path
+) -> None:
+    """Two copies share a 6-partition topic; partitions move as they start, stop and get killed."""
+    topic = unique_topic("raw")  # type: ignore[operator]
+    create_topic(kafka_bootstrap, topic, partitions=6)
+    lines = people_lines(30_000, poison_every=POISON_EVERY)
+    env = subprocess_env(kafka_bootstrap, schema_registry_url)
+
+    def feed() -> None:
+        for start in range(0, len(lines), 1500):
+            produce_lines(kafka_bootstrap, topic, lines[start : start + 1500])
+            time.sleep(1.0)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    first = AdapterProcess(f"kafka:{topic}", agency, env, tmp_path, instance_id="a")
+    second = AdapterProcess(f"kafka:{topic}", agency, env, tmp_path, instance_id="b")
+    first.start()
+    first.wait_ready(60)
+    time.sleep(2)
+    second.start()  # the group rebalances: some partitions move from a to b
+    second.wait_ready(60)
+    time.sleep(3)
+    assert first.terminate() == 0  # a stops cleanly mid-stream (a static member: its partitions wait)
+    time.sleep(2)
+    first.start()  # and comes back under the same instance id, taking its partitions again
+    first.wait_ready(60)
+    time.sleep(2)
+    second.kill()  # b dies mid-batch
+    time.sleep(1)
+    second.start()
+    feeder.join(120)
+    try:
+        _check_exactly_once(kafka_bootstrap, agency, lines)
+    finally:
+        assert first.terminate() == 0
+        assert second.terminate() == 0
+    _assert_no_personal_data(first.logs(), lines)
