@@ -8,9 +8,9 @@ returns once the transaction holding its events, rejects and idempotency marker 
 * committed but dead-lettered → :class:`DataError` → ``AE`` (``AR`` if not HL7 at all);
 * not committed (stopping, broker unreachable for a minute) → ``AR``: the sender sends it again.
 
-The idempotency key is the sending application and facility with the message control id
-(MSH-3, MSH-4, MSH-10), or a hash of the message when it has no control id, so a sender that
-resends after a lost ACK never causes a second copy.
+The idempotency key is the sending application and facility, the message control id (MSH-3,
+MSH-4, MSH-10) and a short hash of the message, so a sender that resends after a lost ACK never
+causes a second copy.
 """
 
 from __future__ import annotations
@@ -30,17 +30,23 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def hl7_idempotency_key(message: bytes) -> str:
-    """``<MSH-3>.<MSH-4>:<MSH-10>`` (unsafe characters replaced), else ``sha256:<hash>``."""
+    """``<MSH-3>.<MSH-4>:<MSH-10>:<hash>`` (unsafe characters replaced), else ``sha256:<hash>``.
+
+    The hash of the message is part of the key because control ids are reused in practice (a
+    sender's counter reset, a test feed replayed): a resend of the same bytes is a duplicate, a
+    different message with a reused control id is not.
+    """
+    digest = hashlib.sha256(message).hexdigest()
     first = message.lstrip(b"\r\n").split(b"\r", 1)[0].split(b"\n", 1)[0]
     if first.startswith(b"MSH") and len(first) > 4:
         text = first.decode("latin-1")
         fields = text.split(text[3])
         if len(fields) > 9 and fields[9].strip():
-            sender = ".".join(_UNSAFE.sub("_", f) for f in (fields[2], fields[3]))
-            key = f"{sender}:{_UNSAFE.sub('_', fields[9])}"
+            sender = ".".join(_UNSAFE.sub("_", f)[:20] for f in (fields[2], fields[3]))
+            key = f"{sender}:{_UNSAFE.sub('_', fields[9])[:60]}:{digest[:16]}"
             if IDEMPOTENCY_KEY.match(key):
                 return key
-    return "sha256:" + hashlib.sha256(message).hexdigest()
+    return f"sha256:{digest}"
 
 
 class MllpSourceLoop:
