@@ -25,7 +25,7 @@ def render(
     table = Table(title=f"MAIS Exchange: {len(processes)} adapters, {elapsed:.0f} s", title_justify="left")
     for column in ("adapter", "agency", "source", "state", "fed"):
         table.add_column(column)
-    for column in ("records in", "events out", "rejected", "events/s"):
+    for column in ("in", "out", "rejected", "events/s"):
         table.add_column(column, justify="right")
     totals = [0.0, 0.0, 0.0, 0.0]
     for proc in processes:
@@ -37,7 +37,7 @@ def render(
         table.add_row(
             escape(proc.entry.name),
             escape(proc.entry.agency),
-            escape(str(proc.source)),
+            escape(proc.shown_source),
             f"[{style}]{escape(state)}[/]",
             fed,
             f"{counts.records_in:,.0f}",

@@ -15,7 +15,7 @@ from typing import IO
 import httpx
 
 from exchange.run._config import AdapterEntry
-from exchange.runtime import SourceSpec
+from exchange.runtime import ListenerSource, SourceSpec
 
 __all__ = ["AdapterProcess", "Counts", "child_env", "parse_metrics"]
 
@@ -76,6 +76,13 @@ class AdapterProcess:
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=self.env,
             start_new_session=True,
         )  # fmt: skip
+
+    @property
+    def shown_source(self) -> str:
+        """The source as configured (a drop folder relative to the state folder), with the real port."""
+        if isinstance(self.source, ListenerSource):
+            return str(self.source)
+        return self.entry.source
 
     @property
     def state(self) -> str:

@@ -154,6 +154,7 @@ def _watch(
         for proc in processes:
             proc.scrape(client)
         live.update(view())  # type: ignore[arg-type]
+    console.print()
 
 
 def _register_schemas(url: str, stop: threading.Event) -> int:
