@@ -10,7 +10,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
 from exchange.cli import tail as tail_cli
-from exchange.run import RunSettings, run_exchange
 
 __all__ = ["app"]
 
@@ -60,6 +59,8 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     Ctrl-C stops the feeds and the adapters (they drain and commit), and the broker and registry
     if this run started them.
     """
+    from exchange.run import RunSettings, run_exchange  # noqa: PLC0415 - exchange.run imports exchange.cli
+
     env = RunEnv()
     settings = RunSettings(
         config=config or env.config,
