@@ -134,6 +134,8 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"RSS per minute (MB): {per_minute}.",
         ]
+    if results.get("note"):
+        lines += ["", "### Note on this run", "", str(results["note"])]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
