@@ -47,6 +47,7 @@ class RunSettings:
     kafka_port: int = 9092
     registry_port: int = 8081
     metrics_port: int = 9400
+    seed: int | None = None
     bootstrap_servers: str | None = None
     registry_url: str | None = None
 
@@ -82,8 +83,9 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
         console.print(f"{count} standard event schemas registered.")
         samples = state / "samples"
         shutil.rmtree(samples, ignore_errors=True)
-        generate(samples, people=config.samples.people, seed=config.samples.seed)
-        console.print(f"Sample set of {config.samples.people} people generated in {samples}.")
+        seed = config.samples.seed if settings.seed is None else settings.seed
+        generate(samples, people=config.samples.people, seed=seed)
+        console.print(f"Sample set of {config.samples.people} people (seed {seed}) generated in {samples}.")
         env = child_env(stack.bootstrap_servers, stack.registry_url)
         for i, entry in enumerate(config.adapters):
             source = _source(entry, state, settings.free_ports)
@@ -107,7 +109,7 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
             with console.status(f"Stopping the {' and '.join(stack.started)} this run started …"):
                 stack.stop()
         _restore(previous)
-    failed = [p.entry.name for p, code in zip(processes, codes, strict=True) if code != 0]
+    failed = [f"{p.entry.name} (exit {code})" for p, code in zip(processes, codes, strict=True) if code != 0]
     if failed:
         console.print(
             f"[red]Adapters that did not stop cleanly:[/] {', '.join(failed)} (logs in {state / 'logs'})"

@@ -40,11 +40,14 @@ def ensure_stack(*, kafka_port: int, registry_port: int, free_ports: bool, timeo
         registry = registry or LocalRegistry(cluster.state_dir, port=_port(registry_port, free_ports))
         url = registry.start(cluster.bootstrap_servers, timeout=timeout)
         return Stack(cluster.bootstrap_servers, url, ["schema registry"], None, registry)
-    if free_ports:
-        cluster = LocalKafkaCluster(settings.cluster_dir(1), ports=[(free_port(), free_port())])
-    else:
-        cluster = LocalKafkaCluster(settings.cluster_dir(1), base_port=kafka_port)
-    registry = LocalRegistry(cluster.state_dir, port=_port(registry_port, free_ports))
+    if cluster is None:  # first time: a new cluster; afterwards the same ports as before
+        if free_ports:
+            cluster = LocalKafkaCluster(settings.cluster_dir(1), ports=[(free_port(), free_port())])
+        else:
+            cluster = LocalKafkaCluster(settings.cluster_dir(1), base_port=kafka_port)
+    registry = LocalRegistry.from_state(cluster.state_dir) or LocalRegistry(
+        cluster.state_dir, port=_port(registry_port, free_ports)
+    )
     try:
         info = cluster.start(timeout=timeout)
         url = registry.start(info.bootstrap_servers, timeout=timeout)
