@@ -49,8 +49,8 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     sharing_purpose: Annotated[str | None, typer.Option(help="ce_sharingpurpose of every event.")] = None,
     legal_basis: Annotated[str | None, typer.Option(help="ce_legalbasis of every event.")] = None,
     subject_strategy: Annotated[
-        str, typer.Option(help="Schema subject naming: topic, record or topic-record.")
-    ] = "topic",
+        str, typer.Option(help="Schema subject naming: topic-record (default), topic or record.")
+    ] = "topic-record",
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Most records per transaction.")] = 2000,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
     bootstrap_servers: BootstrapOption = None,

@@ -12,15 +12,18 @@ from rich.markup import escape
 
 from exchange.compatibility import CompatibilityLevel
 from exchange.errors import ConfigError, DataError
+from exchange.registry_client import RegistrySettings, SchemaRegistryClient
 from exchange.schemas import (
     SchemaRepository,
     check_against_released,
     default_schemas_dir,
+    event_names,
     from_json,
     generate_models,
     problems,
     released_versions,
     render_standard,
+    schema_json,
 )
 
 __all__ = ["app"]
@@ -122,3 +125,37 @@ def validate_files(
             _out.print(f"[green]ok[/] {escape(str(path))} as {escape(name)}")
     if failures:
         raise typer.Exit(code=1)
+
+
+def register_standard(registry: SchemaRegistryClient) -> list[tuple[str, int, bool]]:
+    """Register every event schema under its full name; return (subject, id, newly registered)."""
+    done: list[tuple[str, int, bool]] = []
+    for name in event_names():
+        schema = schema_json(name)
+        known = registry.lookup(name, schema)
+        schema_id = known.id if known is not None else registry.register(name, schema)
+        done.append((name, schema_id, known is None))
+    return done
+
+
+@app.command()
+def register(
+    url: Annotated[
+        str | None,
+        typer.Option(help="Schema registry URL (default: MAIS_SCHEMA_REGISTRY_URL, else the local one)."),
+    ] = None,
+) -> None:
+    """Load the standard's event schemas into the registry, one subject per event (idempotent).
+
+    Subjects are the events' full names (``mais.v1.PersonRecorded``); adapters also register
+    each schema under ``<topic>-<full name>`` when they first write to a topic.
+    """
+    registry = SchemaRegistryClient.from_settings(RegistrySettings(url=url) if url else RegistrySettings())
+    try:
+        done = register_standard(registry)
+    finally:
+        registry.close()
+    for subject, schema_id, new in done:
+        _out.print(f"{'[green]registered[/]' if new else 'unchanged '} {escape(subject)} (id {schema_id})")
+    fresh = sum(1 for _, _, new in done if new)
+    _out.print(f"{len(done)} event schemas in the registry, {fresh} newly registered")

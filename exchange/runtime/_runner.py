@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from exchange.adapter import Adapter, AdapterContext, load_adapter
-from exchange.codec import AvroCodec, SubjectNameStrategy, topic_name_strategy
+from exchange.codec import AvroCodec, SubjectNameStrategy, topic_record_name_strategy
 from exchange.errors import ConfigError, MaisError, PrerequisiteError
 from exchange.logging import get_logger
 from exchange.metrics import HealthState, MetricsServer, RuntimeMetrics
@@ -20,6 +20,7 @@ from exchange.runtime._control import StopSignal
 from exchange.runtime._dir_source import DirectorySourceLoop
 from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
+from exchange.runtime._mllp_source import MllpSourceLoop
 from exchange.runtime._pipeline import Identity, Pipeline
 from exchange.runtime._sources import DirectorySource, KafkaSource, SourceSpec
 from exchange.settings import KafkaSettings
@@ -89,7 +90,7 @@ class RunOptions:
     metrics_port: int | None = None
     sharing_purpose: str | None = None
     legal_basis: str | None = None
-    subject_strategy: SubjectNameStrategy = topic_name_strategy
+    subject_strategy: SubjectNameStrategy = topic_record_name_strategy
     batch_size: int = 2000
 
 
@@ -157,10 +158,7 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
         elif source.kind == "http":
             HttpSourceLoop(ctx, source.host, source.port).run()
         else:
-            raise ConfigError(
-                f"source kind {source.kind!r} is not available in this runtime yet",
-                hint="use kafka:TOPIC, dir:PATH or http:HOST:PORT (MLLP comes with the HL7 v2 adapter)",
-            )
+            MllpSourceLoop(ctx, source.host, source.port).run()
     finally:
         health.live = False
         if server is not None:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from exchange.cli import app
-from exchange.errors import ConfigError
+from exchange.errors import ConfigError, PrerequisiteError
 from exchange.runtime import DirectorySource, KafkaSource, ListenerSource, parse_source, resolve_adapter
 
 
@@ -56,14 +57,19 @@ def test_adapter_run_refuses_bad_usage_before_starting(args: list[str], fragment
     assert result.exception.exit_code == 2
 
 
-def test_listener_sources_are_refused_until_available(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app,
-        ["adapter", "run", "--adapter", "runtime_people_adapter:adapter", "--agency", "leeds-cc",
-         "--source", "mllp:127.0.0.1:2575", "--registry-url", "http://127.0.0.1:9"],
-    )  # fmt: skip
-    assert isinstance(result.exception, ConfigError)
-    assert "mllp" in result.exception.message
+def test_an_mllp_port_in_use_is_a_prerequisite_error_with_a_hint(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(
+            app,
+            ["adapter", "run", "--adapter", "hl7v2", "--agency", "leeds-cc",
+             "--source", f"mllp:127.0.0.1:{port}", "--registry-url", "http://127.0.0.1:9"],
+        )  # fmt: skip
+    assert isinstance(result.exception, PrerequisiteError)
+    assert f"cannot listen on 127.0.0.1:{port}" in result.exception.message
+    assert result.exception.hint == "choose a free port in --source"
 
 
 def test_standard_schemas_are_found_after_the_adapter_module() -> None:
