@@ -56,6 +56,7 @@ class AdapterProcess:
     ready: bool = False
     _history: list[tuple[float, float]] = field(default_factory=list)
     _log: IO[bytes] | None = None
+    _terminated: bool = False
 
     def start(self) -> None:
         entry = self.entry
@@ -110,13 +111,23 @@ class AdapterProcess:
         first_t, first_v = self._history[0]
         self.rate = (self.counts.records_out - first_v) / (now - first_t) if now > first_t else 0.0
 
+    def terminate(self) -> None:
+        """Ask the adapter to drain and stop: one SIGTERM only.
+
+        A second SIGTERM could land while the adapter's interpreter is shutting down, after Python
+        has put the default handlers back, and kill a process that was stopping cleanly.
+        """
+        if self.process is not None and not self._terminated and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self._terminated = True
+
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (the adapter drains and commits), then SIGKILL if it does not exit in time."""
         process = self.process
         if process is None:
             return None
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -207,8 +207,7 @@ def _feeder(
 
 def _stop_adapters(processes: list[AdapterProcess]) -> list[int | None]:
     for proc in processes:
-        if proc.process is not None and proc.process.poll() is None:
-            proc.process.send_signal(signal.SIGTERM)  # all at once; each drains on its own
+        proc.terminate()  # all at once; each drains on its own
     return [proc.stop() for proc in processes]
 
 
