@@ -83,9 +83,12 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
         console.print(f"{count} standard event schemas registered.")
         samples = state / "samples"
         shutil.rmtree(samples, ignore_errors=True)
-        seed = config.samples.seed if settings.seed is None else settings.seed
+        seed, note = _choose_seed(state, config.samples.seed, settings.seed)
         generate(samples, people=config.samples.people, seed=seed)
-        console.print(f"Sample set of {config.samples.people} people (seed {seed}) generated in {samples}.")
+        console.print(
+            f"Sample set of {config.samples.people} people (seed {seed}) generated in {samples}.{note}"
+        )
+        _remember_seed(state, seed)
         env = child_env(stack.bootstrap_servers, stack.registry_url)
         for i, entry in enumerate(config.adapters):
             source = _source(entry, state, settings.free_ports)
@@ -203,6 +206,38 @@ def _feeder(
     if not isinstance(source, ListenerSource):
         raise ConfigError(f"adapter {entry.name}: mais run cannot feed {source}", hint="use dir: or mllp:")
     return MllpFeeder(files, source.host, source.port, entry.pace, stop)
+
+
+def _choose_seed(state: Path, configured: int, chosen: int | None) -> tuple[int, str]:
+    """The sample seed of this run, and a note when it is not the configured one.
+
+    Records fed once are delivered exactly once: feeding the same seed again would show nothing
+    flowing. Unless ``--seed`` says otherwise, each run takes the first seed not fed before.
+    """
+    if chosen is not None:
+        return chosen, ""
+    fed = _fed_seeds(state)
+    seed = configured
+    while seed in fed:
+        seed += 1
+    if seed == configured:
+        return seed, ""
+    return seed, (
+        f" Seed {configured} was fed in an earlier run and exactly-once delivery would skip its records,"
+        f" so this run uses seed {seed} (--seed chooses one)."
+    )
+
+
+def _fed_seeds(state: Path) -> set[int]:
+    path = state / "fed-seeds"
+    if not path.is_file():
+        return set()
+    return {int(line) for line in path.read_text().split() if line.isdigit()}
+
+
+def _remember_seed(state: Path, seed: int) -> None:
+    with (state / "fed-seeds").open("a") as out:
+        out.write(f"{seed}\n")
 
 
 def _stop_adapters(processes: list[AdapterProcess]) -> list[int | None]:

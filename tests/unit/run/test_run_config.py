@@ -10,6 +10,7 @@ import pytest
 from exchange.errors import ConfigError
 from exchange.metrics import RuntimeMetrics
 from exchange.run import load_config, parse_metrics
+from exchange.run._run import _choose_seed, _remember_seed
 from exchange.runtime._mllp_source import hl7_idempotency_key
 from exchange.samples import generate
 
@@ -80,3 +81,15 @@ def test_hl7_idempotency_key_names_sender_and_control_id_and_tells_reused_ids_ap
     assert hl7_idempotency_key(message.replace(b"M1^", b"M2^")) != key  # a reused control id is not
     assert hl7_idempotency_key(b"PID|1\r").startswith("sha256:")
     assert hl7_idempotency_key(b"MSH|^~\\&|PAS|R9Z\r").startswith("sha256:")  # no MSH-10
+
+
+def test_each_run_feeds_people_not_fed_before(tmp_path: Path) -> None:
+    assert _choose_seed(tmp_path, 1, None) == (1, "")
+    _remember_seed(tmp_path, 1)
+    seed, note = _choose_seed(tmp_path, 1, None)
+    assert seed == 2
+    assert "Seed 1 was fed in an earlier run" in note
+    _remember_seed(tmp_path, 2)
+    assert _choose_seed(tmp_path, 1, None)[0] == 3
+    # an explicit --seed is obeyed even when it was fed before (replaying the same people)
+    assert _choose_seed(tmp_path, 1, 1) == (1, "")
