@@ -4,15 +4,26 @@ The public API is what this module re-exports; everything in a module whose name
 an underscore, or that is not listed here, may change without notice.
 """
 
+from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
+from exchange.codec import AvroCodec
+from exchange.envelope import Envelope
 from exchange.errors import ConfigError, DataError, MaisError, PrerequisiteError, TransientError
+from exchange.registry_client import SchemaRegistryClient
 from exchange.settings import KafkaSettings
 
 __all__ = [
+    "Adapter",
+    "AdapterContext",
+    "AvroCodec",
     "ConfigError",
     "DataError",
+    "Envelope",
     "KafkaSettings",
     "MaisError",
     "PrerequisiteError",
+    "SchemaRegistryClient",
+    "SourceRecord",
+    "StandardEvent",
     "TransientError",
 ]
 
