@@ -22,6 +22,7 @@ import fastavro
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_codec
 import bench_e2e
+from _report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "<!-- bench/run_all.py: begin -->"
@@ -140,18 +141,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (other benchmarks write their own sections)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
@@ -170,7 +159,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.render:
-        write_section(args.out, render(json.loads(args.render.read_text())))
+        write_section(args.out, render(json.loads(args.render.read_text())), BEGIN, END)
         return
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -197,7 +186,7 @@ def main() -> None:
     if args.soak:
         results["soak"] = bench_e2e.soak(args.bootstrap, args.registry_url, args.soak_rate, args.soak)
         print("soak", results["soak"], flush=True)
-    write_section(args.out, render(results))
+    write_section(args.out, render(results), BEGIN, END)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
 

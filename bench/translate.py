@@ -26,6 +26,9 @@ import fastavro
 
 from exchange.adapter import AdapterContext, SourceRecord, load_adapter, registered_adapters
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _report import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "adapters"
 BEGIN = "<!-- bench/translate.py: begin -->"
@@ -168,17 +171,6 @@ def render(results: dict[str, dict[str, float]], count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
@@ -190,7 +182,7 @@ def main() -> int:
     section = render(results, args.records)
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, BEGIN, END)
     return 0
 
 
