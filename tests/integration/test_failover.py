@@ -20,10 +20,15 @@ RECORDS = 10_000
 KILL_AT = 3_000  # records produced before the leader of partition 0 is killed
 
 
-def partition_leader(admin: AdminClient, topic: str, partition: int = 0, timeout: float = 90) -> int:
-    """The partition's leader, asking again while a request lands on a broker that just died."""
+def partition_leader(bootstrap: str, topic: str, partition: int = 0, timeout: float = 90) -> int:
+    """The partition's leader, asking again while a request lands on a broker that just died.
+
+    Each attempt uses a new admin client: one that learned the killed node as its controller keeps
+    waiting for it ("Timed out waiting for controller") instead of asking a live broker.
+    """
     deadline = time.monotonic() + timeout
     while True:
+        admin = AdminClient({"bootstrap.servers": bootstrap})
         future = admin.describe_topics(TopicCollection([topic]), request_timeout=10)[topic]
         try:
             leader: int = future.result(timeout=15).partitions[partition].leader.id
@@ -91,7 +96,7 @@ def test_acknowledged_records_survive_killing_a_leader_exactly_once(
         if i == KILL_AT:
             while len(acked) < KILL_AT // 2:  # the stream is really flowing when the broker dies
                 producer.poll(0.1)
-            victim = partition_leader(admin, topic)
+            victim = partition_leader(bootstrap, topic)
             kafka_cluster3.kill_node(victim, signal.SIGKILL)
     assert producer.flush(180) == 0
     assert victim is not None, "the broker was never killed: the test did not test failover"
@@ -99,7 +104,7 @@ def test_acknowledged_records_survive_killing_a_leader_exactly_once(
     assert len(acked) == RECORDS
 
     # a new leader took over partition 0
-    assert partition_leader(admin, topic) != victim
+    assert partition_leader(bootstrap, topic) != victim
 
     consumer = Consumer(
         {
