@@ -19,7 +19,7 @@ from exchange.cli._runtime_options import (
 from exchange.codec import record_name_strategy, topic_name_strategy, topic_record_name_strategy
 from exchange.errors import ConfigError, MaisError
 from exchange.logging import configure_logging
-from exchange.runtime import RunOptions, parse_source, resolve_adapter, run_adapter
+from exchange.runtime import RunOptions, RuntimeSettings, parse_source, resolve_adapter, run_adapter
 from exchange.runtime._txn import TransactionFencedError
 
 app = typer.Typer(help="Run adapters: legacy records in, standard events out.", no_args_is_help=True)
@@ -76,6 +76,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         legal_basis=legal_basis,
         subject_strategy=_STRATEGIES[subject_strategy],
         batch_size=batch_size,
+        runtime=RuntimeSettings(),
     )
     try:
         run_adapter(options)

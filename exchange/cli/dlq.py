@@ -92,13 +92,23 @@ def show(
         ("time", e.time),
         ("unit", "whole source unit" if e.unit else "one record"),
         ("replays", str(e.replays)),
-        ("size", f"{len(e.value)} bytes"),
+        ("size", f"{e.size} bytes"),
+        ("content", _content(e)),
     ):
         _out.print(f"[bold]{label:>8}[/] {escape(value)}")
     for name, raw in e.original_headers:
         _out.print(f"[bold]  header[/] {escape(name)} = {escape(raw.decode('utf-8', 'replace'))}")
     if show_bytes:
         _out.print(escape(e.value.decode("utf-8", "backslashreplace")))
+
+
+def _content(e: DlqEntry) -> str:
+    if e.content == "omitted":
+        kept = f"; kept at {e.kept}" if e.kept else ""
+        return f"not in the DLQ (too large for a message), SHA-256 {e.sha256}{kept}"
+    if e.content == "chunks":
+        return f"in the DLQ in several messages, SHA-256 {e.sha256}"
+    return "in the DLQ"
 
 
 @app.command("replay")
@@ -148,4 +158,9 @@ def replay_(  # noqa: PLR0917 - a Typer command takes its options as parameters
     _out.print(
         f"replayed {report.replayed}, events delivered {report.events}, "
         f"failed again (back in the DLQ) {report.failed_again}, already replayed {report.skipped}"
+        + (
+            f", without content in the DLQ {report.without_content} (see `mais dlq show`)"
+            if report.without_content
+            else ""
+        )
     )

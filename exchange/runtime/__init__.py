@@ -13,6 +13,7 @@ from exchange.runtime._dlq import DlqEntry, Reject
 from exchange.runtime._pipeline import Identity, OutMessage, Pipeline, UnitResult
 from exchange.runtime._replay import read_dlq, replay
 from exchange.runtime._runner import LoadedAdapter, RunOptions, build_pipeline, resolve_adapter, run_adapter
+from exchange.runtime._settings import RuntimeSettings
 from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec, parse_source
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Pipeline",
     "Reject",
     "RunOptions",
+    "RuntimeSettings",
     "SourceSpec",
     "StopSignal",
     "UnitResult",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
@@ -22,6 +23,7 @@ class StopSignal:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._requested_at: float | None = None
 
     def install(self) -> StopSignal:
         """Handle SIGTERM and SIGINT in this (main) thread by requesting a graceful stop."""
@@ -30,10 +32,23 @@ class StopSignal:
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self._event.set()
+        self.stop()
 
     def stop(self) -> None:
+        if self._requested_at is None:
+            self._requested_at = time.monotonic()
         self._event.set()
+
+    def drain_left(self, drain_s: float) -> float | None:
+        """Seconds left of the drain time (``drain_s`` after the stop request), or None if running."""
+        if self._requested_at is None:
+            return None
+        return drain_s - (time.monotonic() - self._requested_at)
+
+    def drain_expired(self, drain_s: float) -> bool:
+        """True once a stop was requested more than ``drain_s`` seconds ago: give up, exit now."""
+        left = self.drain_left(drain_s)
+        return left is not None and left <= 0
 
     def requested(self) -> bool:
         return self._event.is_set()

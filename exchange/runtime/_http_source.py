@@ -7,8 +7,10 @@ in a Kafka transaction that also records the key on ``mais.<agency>.progress.v1`
 
 * ``202`` with ``{"records", "events", "rejected"}`` — committed (rejects are in the DLQ);
 * ``200`` with ``{"duplicate": true}`` — this key was committed before; nothing was written again;
-* ``413`` body too large, ``400`` bad key or no body, ``503`` stopping or not committed in time:
-  the sender retries with the same key, and nothing is lost or written twice.
+* ``413`` body larger than ``max_unit_bytes``: read (never held) and refused as one reject, a
+  DLQ stub with its size and SHA-256, committed under the key like any unit;
+* ``400`` bad key or no body, ``503`` stopping or not committed in time: the sender retries with
+  the same key, and nothing is lost or written twice.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ from typing import Any
 
 from exchange.errors import PrerequisiteError
 from exchange.runtime._context import LoopContext
-from exchange.runtime._push import IDEMPOTENCY_KEY, Outcome, PushLoop
+from exchange.runtime._dlq import Reject
+from exchange.runtime._push import IDEMPOTENCY_KEY, Outcome, PushLoop, PushRequest
 
 __all__ = ["HttpSourceLoop"]
-
-_MAX_BODY = 16 * 2**20
 
 
 class HttpSourceLoop:
@@ -59,6 +60,7 @@ class HttpSourceLoop:
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         push = self.push
+        limit = push.ctx.settings.max_unit_bytes
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -69,15 +71,42 @@ class HttpSourceLoop:
                 if length <= 0:
                     self._answer(400, {"error": "empty body"})
                     return
-                if length > _MAX_BODY:
-                    self._answer(413, {"error": f"body larger than {_MAX_BODY} bytes"})
+                if length > limit:
+                    self._refuse_too_large(length)
                     return
                 body = self.rfile.read(length)
                 key = self.headers.get("Idempotency-Key") or hashlib.sha256(body).hexdigest()
-                if not IDEMPOTENCY_KEY.match(key):
+                if not IDEMPOTENCY_KEY.fullmatch(key):
                     self._answer(400, {"error": "Idempotency-Key: letters, digits and ._:- (at most 128)"})
                     return
-                request = push.submit(body, key)
+                self._answer_outcome(push.submit(body, key))
+
+            def _refuse_too_large(self, length: int) -> None:
+                """Read the body as a stream (hashing it, keeping nothing) and record one reject."""
+                digest = hashlib.sha256()
+                left = length
+                while left > 0:
+                    block = self.rfile.read(min(left, 1 << 20))
+                    if not block:
+                        return  # the sender hung up: nothing to record
+                    digest.update(block)
+                    left -= len(block)
+                key = self.headers.get("Idempotency-Key") or digest.hexdigest()
+                if not IDEMPOTENCY_KEY.fullmatch(key):
+                    self._answer(400, {"error": "Idempotency-Key: letters, digits and ._:- (at most 128)"})
+                    return
+                message = f"body of {length} bytes is larger than the unit limit of {limit} bytes"
+                origin = f"{push.kind}/{key}"
+                reject = Reject(
+                    "read", "UnitTooLarge", message, b"", origin, True, length, digest.hexdigest()
+                )
+                request = push.submit(b"", key, too_large=reject)
+                if request.outcome in (Outcome.COMMITTED, Outcome.DUPLICATE):
+                    self._answer(413, {"error": f"body larger than {limit} bytes", "rejected": 1})
+                else:
+                    self._answer(503, {"error": "not committed; retry with the same Idempotency-Key"})
+
+            def _answer_outcome(self, request: PushRequest) -> None:
                 if request.outcome is Outcome.DUPLICATE:
                     self._answer(200, {"duplicate": True})
                 elif request.outcome is Outcome.COMMITTED and request.result is not None:

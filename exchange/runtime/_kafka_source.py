@@ -8,19 +8,25 @@ instance fences its crashed predecessor and aborts its open transaction. The con
 static membership (``group.instance.id``) so a restart takes its partitions straight back.
 
 A batch is consumed only when no transaction is open, so a rebalance can never interrupt one.
-After any failed transaction the batch is dropped and the consumer seeks back to the batch's
-first offsets: the records are read again, and nothing is lost or written twice.
+After any failed transaction the batch is dropped, the transaction aborted (or the producer
+recreated, see :mod:`._txn`) and the consumer rewound to the group's committed offsets — not to
+the batch's first offsets, because a commit that timed out may still have succeeded: the
+committed offsets are the only truth. The records are read again; nothing is lost or written twice.
+
+A message larger than ``max_unit_bytes`` is refused up front as one reject (a DLQ stub pointing
+at its coordinates), without being split or translated.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from exchange.errors import MaisError, TransientError
 from exchange.runtime._context import LoopContext
@@ -48,7 +54,6 @@ class KafkaSourceLoop:
         ident = f"{ctx.agency}.{ctx.adapter_name}.{topic}"
         self.group_id = f"mais-adapter.{ident}"
         self.transactional_id = f"mais-adapter.{ident}.{ctx.instance_id}"
-        self._poisoned: set[str] = set()
         self._backoff = Backoff()
         self._consumer: Any = None
         self._rebalanced = False
@@ -67,11 +72,13 @@ class KafkaSourceLoop:
             "stats_cb": self._on_stats,
             "fetch.wait.max.ms": 50,
             "queued.max.messages.kbytes": 32_768,  # prefetch at most 32 MiB: bounded memory on backlog
+            # a message up to the unit limit must be fetchable (it is then refused as one reject)
+            "fetch.message.max.bytes": max(1_048_576, min(self.ctx.settings.max_unit_bytes + 65_536, 2**30)),
         }
 
     def run(self) -> None:
         ctx = self.ctx
-        writer = TransactionalWriter(ctx.kafka, self.transactional_id)
+        writer = TransactionalWriter(ctx.kafka, self.transactional_id, settings=ctx.settings, stop=ctx.stop)
         retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
         consumer = Consumer(self._consumer_config())
         self._consumer = consumer
@@ -138,15 +145,15 @@ class KafkaSourceLoop:
             offsets = [TopicPartition(t, p, o) for (t, p), o in batch.next.items()]
             writer.commit(offsets, group_metadata)
         except PermanentDeliveryError as refused:
-            self._poisoned |= refused.tags
+            ctx.refusals.record(refused.tags, ctx.dlq)
             self._rewind(writer, consumer, batch, "broker refused messages; retrying with them in the DLQ")
             return
         except TransientError as error:
             ctx.metrics.retried(stage)
             self._rewind(writer, consumer, batch, error.message)
-            ctx.stop.wait(self._backoff.next_delay())
             return
         self._backoff.reset()
+        ctx.refusals.clear()
         # The offsets went to the group with the transaction; storing them locally too (never
         # committed from here: auto commit is off) keeps the consumer's lag statistics current.
         with contextlib.suppress(KafkaException):
@@ -159,15 +166,19 @@ class KafkaSourceLoop:
         tag = "/".join(map(str, coordinates))
         headers = _headers(message)
         value = message.value()
-        if tag in self._poisoned:
-            refused = Reject(
-                "produce", "MessageRefused", "the broker refused an output", value or b"", tag, True
-            )
-            result = UnitResult(rejects=[refused])
+        limit = self.ctx.settings.max_unit_bytes
+        refused = self.ctx.refused(tag, value or b"", tag, unit=True)
+        if refused is not None:
+            result = refused
         elif value is None:
             result = UnitResult(
                 rejects=[Reject("read", "EmptyValue", "message has no value", b"", tag, True)]
             )
+        elif len(value) > limit:
+            message_text = f"message of {len(value)} bytes is larger than the unit limit of {limit} bytes"
+            digest = hashlib.sha256(value).hexdigest()
+            too_large = Reject("read", "UnitTooLarge", message_text, b"", tag, True, len(value), digest)
+            result = UnitResult(rejects=[too_large], records=1)
         else:
             result = self.ctx.pipeline.process_unit(value, tag, headers)
         key = message.key()
@@ -182,9 +193,36 @@ class KafkaSourceLoop:
         return result
 
     def _rewind(self, writer: TransactionalWriter, consumer: Any, batch: _Batch, why: str) -> None:
-        self.ctx.log.warning("transaction aborted; batch will be read again", error=why)
+        """Abort, wait a little, and seek every assigned partition back to its committed offset."""
+        ctx = self.ctx
+        ctx.log.warning("transaction aborted; batch will be read again", error=why)
         writer.abort()
-        self._seek_back(consumer, batch)
+        backoff = self._backoff
+        while not ctx.stop.wait(backoff.next_delay()):
+            try:
+                self._seek_to_committed(consumer, batch)
+                return
+            except TransientError as error:
+                ctx.metrics.retried("read")
+                ctx.log.warning("cannot read the committed offsets; retrying", error=error.message)
+
+    def _seek_to_committed(self, consumer: Any, batch: _Batch) -> None:
+        wanted = [TopicPartition(t, p) for (t, p) in batch.first]
+        try:
+            assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+            committed = consumer.committed(
+                [tp for tp in wanted if (tp.topic, tp.partition) in assigned],
+                timeout=self.ctx.settings.step_timeout_s,
+            )
+        except KafkaException as exc:
+            raise TransientError(f"committed offsets unavailable: {exc.args[0].name()}") from None
+        for tp in committed:
+            if tp.error is not None:
+                raise TransientError(f"committed offset unavailable: {tp.error.name()}")
+            offset = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+            # A partition no longer ours is skipped: its next owner starts from the committed offset.
+            with contextlib.suppress(KafkaException):
+                consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
 
     @staticmethod
     def _seek_back(consumer: Any, batch: _Batch) -> None:

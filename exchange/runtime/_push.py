@@ -30,8 +30,8 @@ from exchange.topics import progress_topic
 
 __all__ = ["IDEMPOTENCY_KEY", "Outcome", "PushLoop", "PushRequest"]
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-"""What an idempotency key may look like (it names a progress record; never personal data)."""
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+"""What an idempotency key may look like, whole (``fullmatch``): it names a progress record."""
 
 
 class Outcome(Enum):
@@ -46,6 +46,8 @@ class PushRequest:
 
     body: bytes
     key: str
+    too_large: Reject | None = None
+    """Set for a unit over the size limit: only this reject (a stub: size and SHA-256) is written."""
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome = Outcome.PENDING
     result: UnitResult | None = None
@@ -64,9 +66,9 @@ class PushLoop:
         self._accepting = False
         self._backoff = Backoff()
 
-    def submit(self, body: bytes, key: str) -> PushRequest:
+    def submit(self, body: bytes, key: str, *, too_large: Reject | None = None) -> PushRequest:
         """Queue a unit and wait for its outcome (``PENDING`` if not committed in time)."""
-        request = PushRequest(body, key)
+        request = PushRequest(body, key, too_large)
         if not self._accepting:
             return request
         try:
@@ -79,7 +81,7 @@ class PushLoop:
     def run(self, start_front: Callable[[], str], stop_front: Callable[[], None]) -> None:
         """Serve until stopped: ``start_front`` opens the front end and says where it listens."""
         ctx = self.ctx
-        writer = TransactionalWriter(ctx.kafka, self.transactional_id)
+        writer = TransactionalWriter(ctx.kafka, self.transactional_id, settings=ctx.settings, stop=ctx.stop)
         retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
         retry_transient(self.progress.ensure_topic, ctx.stop, on_retry=ctx.log_retry)
         retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
@@ -118,22 +120,26 @@ class PushLoop:
 
     def _process(self, writer: TransactionalWriter, batch: list[PushRequest]) -> None:
         ctx = self.ctx
-        poisoned: set[str] = set()
         while not ctx.stop.requested():
             started = time.monotonic()
+            generation = writer.generation
             try:
-                results = self._transaction(writer, batch, poisoned)
+                results = self._transaction(writer, batch)
             except PermanentDeliveryError as refused:
-                poisoned |= refused.tags
+                ctx.refusals.record(refused.tags, ctx.dlq)
                 writer.abort()
+                ctx.stop.wait(self._backoff.next_delay())
                 continue
             except TransientError as error:
                 ctx.metrics.retried("produce")
                 ctx.log.warning("transaction aborted; requests will be retried", error=error.message)
                 writer.abort()
+                if writer.generation != generation:  # did the last commit happen? ask the topic
+                    retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
                 ctx.stop.wait(self._backoff.next_delay())
                 continue
             self._backoff.reset()
+            ctx.refusals.clear()
             committed = [result for _, result in results if result is not None]
             ctx.metrics.records_in(self.kind, sum(result.records for result in committed))
             ctx.count_committed(committed, started)
@@ -143,7 +149,7 @@ class PushLoop:
             request.done.set()  # stopping: left pending, the sender retries later
 
     def _transaction(
-        self, writer: TransactionalWriter, batch: list[PushRequest], poisoned: set[str]
+        self, writer: TransactionalWriter, batch: list[PushRequest]
     ) -> list[tuple[PushRequest, UnitResult | None]]:
         """One transaction for the batch; ``None`` marks a request already committed before."""
         results: list[tuple[PushRequest, UnitResult | None]] = []
@@ -155,11 +161,11 @@ class PushLoop:
                 continue
             seen.add(request.key)
             origin = f"{self.kind}/{request.key}"
-            if origin in poisoned:
-                refused = Reject(
-                    "produce", "MessageRefused", "the broker refused an output", request.body, origin
-                )
-                result = UnitResult(rejects=[refused])
+            refused = self.ctx.refused(origin, request.body, origin, unit=True)
+            if refused is not None:
+                result = refused
+            elif request.too_large is not None:
+                result = UnitResult(rejects=[request.too_large], records=1)
             else:
                 result = self.ctx.pipeline.process_unit(request.body, origin)
             self.ctx.write_result(writer, result, origin, key=None, headers=None)

@@ -21,7 +21,7 @@ from exchange.adapter import SourceRecord
 from exchange.errors import TransientError
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff
-from exchange.runtime._dlq import DlqEntry
+from exchange.runtime._dlq import DlqEntry, assemble_chunks
 from exchange.runtime._pipeline import Pipeline, UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import TransactionalWriter
@@ -39,10 +39,12 @@ class ReplayReport:
     events: int = 0
     failed_again: int = 0
     skipped: int = 0
+    without_content: int = 0
+    """Stubs whose content is not in the DLQ (replay them from where it was kept)."""
 
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
-    """Every committed entry of the agency's DLQ, oldest first per partition."""
+    """Every committed entry of the agency's DLQ, oldest first per partition (chunks reassembled)."""
     topic = dlq_topic(agency)
     config: dict[str, Any] = {
         **kafka.confluent_config(),
@@ -84,7 +86,7 @@ def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list
             )
     finally:
         consumer.close()
-    return entries
+    return assemble_chunks(entries)
 
 
 def replayed_coordinates(kafka: KafkaSettings, agency: str) -> set[str]:
@@ -99,7 +101,9 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     """Send ``entries`` through ``ctx.pipeline`` again; see the module documentation."""
     store = ProgressStore(ctx.kafka, progress_topic(ctx.agency), _REPLAY_PROGRESS)
     store.ensure_topic()
-    writer = TransactionalWriter(ctx.kafka, f"mais-dlq-replay.{ctx.agency}.{ctx.adapter_name}")
+    writer = TransactionalWriter(
+        ctx.kafka, f"mais-dlq-replay.{ctx.agency}.{ctx.adapter_name}", settings=ctx.settings, stop=ctx.stop
+    )
     writer.init()
     store.load()
     report = ReplayReport()
@@ -107,6 +111,8 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     for entry in entries:
         if store.get(entry.coordinate).complete:
             report.skipped += 1
+        elif not entry.has_content:
+            report.without_content += 1
         else:
             pending.append(entry)
     pipelines: dict[str, Pipeline] = {}

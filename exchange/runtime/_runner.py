@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -22,6 +22,7 @@ from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
 from exchange.runtime._mllp_source import MllpSourceLoop
 from exchange.runtime._pipeline import Identity, Pipeline
+from exchange.runtime._settings import RuntimeSettings
 from exchange.runtime._sources import DirectorySource, KafkaSource, SourceSpec
 from exchange.settings import KafkaSettings
 from exchange.topics import validate_agency
@@ -92,6 +93,7 @@ class RunOptions:
     legal_basis: str | None = None
     subject_strategy: SubjectNameStrategy = topic_record_name_strategy
     batch_size: int = 2000
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
 
 def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
@@ -133,6 +135,7 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
         log,
         options.instance_id,
         batch_size=options.batch_size,
+        settings=options.runtime,
     )
     server = None
     if options.metrics_port is not None:
