@@ -93,6 +93,7 @@ class AdapterProcess:
             "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
             "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "MAIS_SCHEMA_REGISTRY_URL": registry,
+            "MAIS_KEYED_HASH_SECRET": os.environ.get("MAIS_KEYED_HASH_SECRET", "benchmark-only secret"),
         }
         command = [
             sys.executable, "-c", "from exchange.cli import main; main()", "adapter", "run",
@@ -185,7 +186,7 @@ def _lines(start: int, count: int) -> list[tuple[bytes, bytes]]:
 
 
 def _key(i: int) -> bytes:
-    return f"urn:mais:leeds-cc:mosaic|CM{i:08d}".encode()
+    return f"{bench_person.SYSTEM}|CM{i:08d}".encode()
 
 
 def full_rate(bootstrap: str, registry: str, count: int) -> dict[str, float]:

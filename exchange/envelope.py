@@ -25,6 +25,7 @@ __all__ = [
     "build_headers",
     "deterministic_event_id",
     "event_id",
+    "is_token",
     "parse_headers",
     "record_fingerprint",
 ]
@@ -40,7 +41,7 @@ _EXTENSIONS = {
     "legalbasis": "legal_basis",
     "correlationid": "correlation_id",
 }
-_TOKEN = re.compile(r"^[A-Za-z0-9._:/|#@+-]{1,256}$")
+_TOKEN = re.compile(r"[A-Za-z0-9._:/|#@+-]{1,256}")
 _EVENT_ID_KEY = b"mais-exchange-event-id-v1"
 _VARIANT = {h: "89ab"[int(h, 16) % 4] for h in "0123456789abcdef"}
 
@@ -73,8 +74,13 @@ class Envelope:
             raise ValueError("CloudEvents 'time' must be timezone-aware")
         for attribute in ("sharing_purpose", "legal_basis", "correlation_id"):
             value = getattr(self, attribute)
-            if value is not None and not _TOKEN.match(value):
+            if value is not None and not _TOKEN.fullmatch(value):
                 raise ValueError(f"extension {attribute!r} must be a short token without spaces")
+
+
+def is_token(value: str) -> bool:
+    """True if ``value`` can be an extension attribute: 1-256 of ``A-Za-z0-9._:/|#@+-``, nothing else."""
+    return _TOKEN.fullmatch(value) is not None
 
 
 def record_fingerprint(source: str, origin: str, data: bytes) -> bytes:

@@ -15,6 +15,8 @@ from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEven
 from exchange.errors import DataError
 
 SCHEMA_NAME = "mais.test.RuntimePerson"
+PEOPLE_SYSTEM = "https://mais-exchange.org/Id/local/test/people"
+"""The system of the test people's record ids: an agency-local one, so keys stay in clear."""
 schemas = {
     SCHEMA_NAME: json.dumps(
         {
@@ -64,7 +66,7 @@ def _translate(record: SourceRecord, lenient: bool) -> Sequence[StandardEvent]:
         "birth_date": born,
         "nhs_number": nhs or None,
     }
-    return [StandardEvent("person", f"urn:test:people|{person_id}", SCHEMA_NAME, value)]
+    return [StandardEvent("person", f"{PEOPLE_SYSTEM}|{person_id}", SCHEMA_NAME, value)]
 
 
 def translate_strict(record: SourceRecord, context: AdapterContext) -> Sequence[StandardEvent]:

@@ -20,7 +20,9 @@ from exchange.codec import record_name_strategy, topic_name_strategy, topic_reco
 from exchange.errors import ConfigError, MaisError
 from exchange.logging import configure_logging
 from exchange.runtime import RunOptions, RuntimeSettings, parse_source, resolve_adapter, run_adapter
+from exchange.runtime._keys import keyed_hasher
 from exchange.runtime._txn import TransactionFencedError
+from exchange.settings import KeyedHashSettings
 
 app = typer.Typer(help="Run adapters: legacy records in, standard events out.", no_args_is_help=True)
 
@@ -77,6 +79,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         subject_strategy=_STRATEGIES[subject_strategy],
         batch_size=batch_size,
         runtime=RuntimeSettings(),
+        keyed_hash=keyed_hasher(KeyedHashSettings(), agency_id(agency), required=True),
     )
     try:
         run_adapter(options)

@@ -22,7 +22,9 @@ from exchange.logging import configure_logging, get_logger
 from exchange.metrics import HealthState, RuntimeMetrics
 from exchange.runtime import DlqEntry, KafkaSource, RunOptions, StopSignal, build_pipeline, resolve_adapter
 from exchange.runtime._context import LoopContext
+from exchange.runtime._keys import keyed_hasher
 from exchange.runtime._replay import read_dlq, replay, replayed_coordinates
+from exchange.settings import KeyedHashSettings
 
 app = typer.Typer(help="Inspect and replay records the adapters rejected.", no_args_is_help=True)
 
@@ -143,6 +145,7 @@ def replay_(  # noqa: PLR0917 - a Typer command takes its options as parameters
         source=KafkaSource(f"mais.{agency}.dlq.v1"),
         kafka=kafka,
         registry=registry_client(registry_url),
+        keyed_hash=keyed_hasher(KeyedHashSettings(), agency, required=True),
     )
     metrics = RuntimeMetrics(loaded.adapter.name, agency)
     ctx = LoopContext(

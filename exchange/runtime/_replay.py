@@ -179,5 +179,6 @@ def _pipeline_for(base: Pipeline, source: str, pipelines: dict[str, Pipeline]) -
             base.codec,
             base._resolve_schema,
             dataclasses.replace(base.identity, source=source),
+            keys=base.keys,
         )
     return pipelines[source]

@@ -11,7 +11,9 @@ from typing import Any
 
 from exchange.adapter import Adapter, AdapterContext, adapter_module, load_adapter
 from exchange.codec import AvroCodec, SubjectNameStrategy, topic_record_name_strategy
+from exchange.envelope import is_token
 from exchange.errors import ConfigError, MaisError, PrerequisiteError
+from exchange.hashing import KeyedHasher
 from exchange.logging import get_logger
 from exchange.metrics import HealthState, MetricsServer, RuntimeMetrics
 from exchange.registry_client import SchemaRegistry
@@ -20,6 +22,7 @@ from exchange.runtime._control import StopSignal
 from exchange.runtime._dir_source import DirectorySourceLoop
 from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
+from exchange.runtime._keys import RecordKeys
 from exchange.runtime._mllp_source import MllpSourceLoop
 from exchange.runtime._pipeline import Identity, Pipeline
 from exchange.runtime._settings import RuntimeSettings
@@ -94,10 +97,20 @@ class RunOptions:
     subject_strategy: SubjectNameStrategy = topic_record_name_strategy
     batch_size: int = 2000
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    keyed_hash: KeyedHasher | None = None
+    """Hashes keys that are not agency-local ids (``mais adapter run`` requires a secret)."""
 
 
 def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
     agency = validate_agency(options.agency)
+    for option, value in (
+        ("--sharing-purpose", options.sharing_purpose),
+        ("--legal-basis", options.legal_basis),
+    ):
+        if value is not None and not is_token(value):
+            raise ConfigError(
+                f"{option} must be a short code without spaces", hint="e.g. safeguarding or a vocabulary URI"
+            )
 
     def warn(code: str, message: str) -> None:
         if metrics is not None:
@@ -116,6 +129,7 @@ def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -
             sharing_purpose=options.sharing_purpose,
             legal_basis=options.legal_basis,
         ),
+        keys=RecordKeys(options.keyed_hash),
     )
 
 

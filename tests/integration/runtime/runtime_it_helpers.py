@@ -20,6 +20,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from exchange.localkafka import free_port
 
 TESTS_DIR = Path(__file__).resolve().parents[2]
+TEST_SECRET = "test-only keyed-hash secret, not for real agencies"
 GIVEN = ["Amelia", "Oliver", "Isla", "Mohammed", "Zainab", "Harrison", "Siobhan", "Tomasz"]
 FAMILY = ["Okonkwo", "Whitfield", "Patel", "Kowalczyk", "Oyelaran", "Fairbairn", "Nakamura"]
 
@@ -106,6 +107,7 @@ def subprocess_env(bootstrap: str, registry_url: str) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
         "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "MAIS_SCHEMA_REGISTRY_URL": registry_url,
+        "MAIS_KEYED_HASH_SECRET": TEST_SECRET,
     }
 
 
