@@ -1,9 +1,22 @@
-"""Stopping on SIGTERM/SIGINT, and retrying transient failures with capped exponential backoff."""
+"""Stopping on SIGTERM/SIGINT, and retrying transient failures with capped exponential backoff.
+
+A Python signal handler runs only when the main thread is back in Python code, and a Kafka call
+blocked on an unreachable broker can keep it in C for longer than any timeout it was given. So
+:meth:`StopSignal.install` also has the C-level handler write each signal to a socket that a
+small thread watches: the stop is requested the moment the signal arrives, whatever the main
+thread is doing, and with :meth:`StopSignal.exit_after_drain` the process exits 0 once the drain
+time is over even if a call is still blocked (a transaction left open is aborted by the broker
+or by the next start; nothing committed is lost and nothing is written twice).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import signal
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,12 +37,46 @@ class StopSignal:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._requested_at: float | None = None
+        self._wakeup: tuple[socket.socket, socket.socket] | None = None
 
     def install(self) -> StopSignal:
-        """Handle SIGTERM and SIGINT in this (main) thread by requesting a graceful stop."""
+        """Handle SIGTERM and SIGINT (from the main thread) by requesting a graceful stop."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._handle)
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        self._wakeup = (reader, writer)  # kept open for the life of the process
+        threading.Thread(target=self._watch, args=(reader,), name="stop-signal", daemon=True).start()
         return self
+
+    def _watch(self, reader: socket.socket) -> None:
+        stopping = {int(signal.SIGTERM), int(signal.SIGINT)}
+        while True:
+            try:
+                received = reader.recv(64)
+            except OSError:
+                return
+            if not received:
+                return
+            if stopping.intersection(received):
+                self.stop()
+
+    def exit_after_drain(self, drain_s: float, on_exit: Callable[[], None] | None = None) -> None:
+        """Once a stop is requested, end the process (exit 0) if it is still running ``drain_s`` later."""
+
+        def watch() -> None:
+            self._event.wait()
+            time.sleep(drain_s)
+            if on_exit is not None:
+                with contextlib.suppress(Exception):
+                    on_exit()
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(0)
+
+        threading.Thread(target=watch, name="drain-deadline", daemon=True).start()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.stop()

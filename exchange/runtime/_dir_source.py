@@ -159,6 +159,7 @@ class DirectorySourceLoop:
                 ctx.log.warning("transaction aborted; chunk will be retried", error=error.message)
                 writer.abort()
                 if writer.generation != generation:  # did the last commit happen? ask the topic
+                    ctx.log.warning("producer recreated; reading the committed progress again")
                     retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
             else:
                 self._backoff.reset()

@@ -196,7 +196,10 @@ class KafkaSourceLoop:
         """Abort, wait a little, and seek every assigned partition back to its committed offset."""
         ctx = self.ctx
         ctx.log.warning("transaction aborted; batch will be read again", error=why)
+        generation = writer.generation
         writer.abort()
+        if writer.generation != generation:
+            ctx.log.warning("producer recreated; rewinding to the committed offsets")
         backoff = self._backoff
         while not ctx.stop.wait(backoff.next_delay()):
             try:

@@ -135,6 +135,7 @@ class PushLoop:
                 ctx.log.warning("transaction aborted; requests will be retried", error=error.message)
                 writer.abort()
                 if writer.generation != generation:  # did the last commit happen? ask the topic
+                    ctx.log.warning("producer recreated; reading the committed markers again")
                     retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
                 ctx.stop.wait(self._backoff.next_delay())
                 continue

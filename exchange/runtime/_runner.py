@@ -133,9 +133,19 @@ def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -
     )
 
 
+def _log_drain_over(options: RunOptions, drain_s: float) -> None:
+    get_logger("exchange.runtime").bind(adapter=options.adapter.adapter.name, agency=options.agency).warning(
+        f"drain time of {drain_s:g} s over: exiting now; "
+        "an open transaction is aborted by the broker or the next start"
+    )
+
+
 def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``); drains, commits and returns normally."""
-    stop = stop or StopSignal().install()
+    if stop is None:  # this process's own signals: it also ends at the drain deadline
+        stop = StopSignal().install()
+        drain_s = options.runtime.drain_s
+        stop.exit_after_drain(drain_s, lambda: _log_drain_over(options, drain_s))
     metrics = RuntimeMetrics(options.adapter.adapter.name, options.agency)
     health = HealthState()
     pipeline = build_pipeline(options, metrics)
