@@ -58,7 +58,10 @@ class DirectorySourceLoop:
         self.poll_s = poll_s
         self.settle_s = settle_s
         self.transactional_id = f"mais-adapter.{ctx.agency}.{ctx.adapter_name}.dir.{ctx.instance_id}"
-        self.progress = ProgressStore(ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name)
+        # file units are "<name>#<hash>"; push sources' markers on the same topic are not read
+        self.progress = ProgressStore(
+            ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name, units=lambda unit: "#" in unit
+        )
         self._backoff = Backoff()
 
     def run(self) -> None:

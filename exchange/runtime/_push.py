@@ -3,9 +3,11 @@
 One loop serves every push front end (HTTP, MLLP). A front end calls :meth:`PushLoop.submit`
 from its own connection thread with the unit's bytes and an idempotency key and waits; the main
 loop takes what is queued, processes it in one Kafka transaction that also writes each key's
-progress marker on ``mais.<agency>.progress.v1``, and only after the commit answers the waiting
-threads. A key committed before is answered as a duplicate and written nothing again, so a
-sender that retries after a lost answer never causes a second copy.
+marker on ``mais.<agency>.progress.v1``, and only after the commit answers the waiting threads.
+A key committed before (within the dedup window, :mod:`._dedup`) is answered as a duplicate and
+written nothing again, so a sender that retries after a lost answer never causes a second copy.
+Tombstones of forgotten keys ride along in the same transactions (or, when the source is idle,
+in a transaction of their own once a minute).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from enum import Enum
 from exchange.errors import TransientError
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff, retry_transient
+from exchange.runtime._dedup import DedupMarkers
 from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
@@ -60,7 +63,17 @@ class PushLoop:
         self.ctx = ctx
         self.kind = kind
         self.transactional_id = f"mais-adapter.{ctx.agency}.{ctx.adapter_name}.{kind}.{ctx.instance_id}"
-        self.progress = ProgressStore(ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name)
+        topic = progress_topic(ctx.agency)
+        self.progress = ProgressStore(ctx.kafka, topic, ctx.adapter_name)  # creates the topic
+        settings = ctx.settings
+        self.markers = DedupMarkers(
+            ctx.kafka,
+            topic,
+            ctx.adapter_name,
+            window_s=settings.dedup_window_s,
+            max_keys=settings.dedup_max_keys,
+        )
+        self._last_sweep = time.monotonic()
         self.reply_timeout_s = reply_timeout_s
         self._queue: queue.Queue[PushRequest] = queue.Queue(maxsize=1000)
         self._accepting = False
@@ -84,7 +97,7 @@ class PushLoop:
         writer = TransactionalWriter(ctx.kafka, self.transactional_id, settings=ctx.settings, stop=ctx.stop)
         retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
         retry_transient(self.progress.ensure_topic, ctx.stop, on_retry=ctx.log_retry)
-        retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
+        retry_transient(self.markers.load, ctx.stop, on_retry=ctx.log_retry)
         self._accepting = True
         where = start_front()
         ctx.health.set(ready=True, reason=f"listening on {where}")
@@ -92,7 +105,7 @@ class PushLoop:
         try:
             while not ctx.stop.requested():
                 batch = self._take_batch()
-                if batch:
+                if batch or self._sweep_due():
                     self._process(writer, batch)
         finally:
             self._accepting = False
@@ -136,7 +149,7 @@ class PushLoop:
                 writer.abort()
                 if writer.generation != generation:  # did the last commit happen? ask the topic
                     ctx.log.warning("producer recreated; reading the committed markers again")
-                    retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
+                    retry_transient(self.markers.load, ctx.stop, on_retry=ctx.log_retry)
                 ctx.stop.wait(self._backoff.next_delay())
                 continue
             self._backoff.reset()
@@ -155,9 +168,13 @@ class PushLoop:
         """One transaction for the batch; ``None`` marks a request already committed before."""
         results: list[tuple[PushRequest, UnitResult | None]] = []
         seen: set[str] = set()
+        self.markers.expire()
+        tombstones = self.markers.take_tombstones()
         writer.begin()
+        for key in tombstones:
+            writer.produce(self.markers.topic, key, None, [], "tombstone")
         for request in batch:
-            if self.progress.get(request.key).complete or request.key in seen:
+            if self.markers.seen(request.key) or request.key in seen:
                 results.append((request, None))
                 continue
             seen.add(request.key)
@@ -171,16 +188,29 @@ class PushLoop:
                 result = self.ctx.pipeline.process_unit(request.body, origin)
             self.ctx.write_result(writer, result, origin, key=None, headers=None)
             marker = Progress(done=result.records, complete=True).encode()
-            writer.produce(self.progress.topic, self.progress.key(request.key), marker, [], origin)
+            writer.produce(self.markers.topic, self.markers.marker_key(request.key), marker, [], origin)
             results.append((request, result))
-        writer.commit()
+        try:
+            writer.commit()
+        except BaseException:
+            self.markers.return_tombstones(tombstones)
+            raise
+        self._last_sweep = time.monotonic()
         return results
+
+    def _sweep_due(self) -> bool:
+        """Idle for a minute: time for a transaction that only tombstones forgotten keys."""
+        if time.monotonic() - self._last_sweep < 60:
+            return False
+        self._last_sweep = time.monotonic()
+        self.markers.expire()
+        return self.markers.tombstones_due > 0
 
     def _answer_all(self, results: list[tuple[PushRequest, UnitResult | None]]) -> None:
         for request, result in results:
             if result is None:
                 request.outcome = Outcome.DUPLICATE
             else:
-                self.progress.set(request.key, Progress(result.records, True))
+                self.markers.add(request.key)
                 request.outcome, request.result = Outcome.COMMITTED, result
             request.done.set()
