@@ -48,7 +48,11 @@ class DedupMarkers:
         self.window_ms = int(window_s * 1000)
         self.max_keys = max_keys
         self._seen: dict[bytes, int] = {}
-        """digest -> minute it was committed, oldest first (insertion order)."""
+        """digest -> minute it was committed."""
+        self._order: collections.deque[bytes] = collections.deque()
+        self._order_minutes: collections.deque[int] = collections.deque()
+        """Digests and minutes in commit order; entries of keys forgotten or re-added are skipped."""
+        self._loading = False
         self._legacy: dict[bytes, bytes] = {}
         """digest -> Kafka key, for markers written before digests (they need their own tombstone)."""
         self._minutes: dict[int, int] = {}
@@ -72,6 +76,8 @@ class DedupMarkers:
     def load(self, timeout_s: float = 60.0) -> int:
         """Read every committed marker of this adapter; returns how many keys are remembered."""
         self._seen.clear()
+        self._order.clear()
+        self._order_minutes.clear()
         self._legacy.clear()
         self._expired.clear()
 
@@ -87,17 +93,29 @@ class DedupMarkers:
             if value is not None:
                 self._remember(digest, self._minute(timestamp_ms))
 
-        read_progress(self.kafka, self.topic, self.prefix, take, timeout_s)
+        # Tombstones follow their markers in the log: expire only once everything is read, so a
+        # key the log already tombstones is not forgotten (and tombstoned) a second time.
+        self._loading = True
+        try:
+            read_progress(self.kafka, self.topic, self.prefix, take, timeout_s)
+        finally:
+            self._loading = False
         self.expire()
         return len(self._seen)
 
     def expire(self, now_ms: int | None = None) -> None:
         """Forget keys older than the window or beyond the count; queue their tombstones."""
         oldest = self._minute((now_ms if now_ms is not None else _now_ms()) - self.window_ms)
-        while self._seen:
-            digest, minute = next(iter(self._seen.items()))
+        while self._order:
+            digest, minute = self._order[0], self._order_minutes[0]
+            if self._seen.get(digest) != minute:  # forgotten already, or remembered again later
+                self._order.popleft()
+                self._order_minutes.popleft()
+                continue
             if minute >= oldest and len(self._seen) <= self.max_keys:
                 break
+            self._order.popleft()
+            self._order_minutes.popleft()
             del self._seen[digest]
             legacy = self._legacy.pop(digest, None)
             self._expired.append(legacy or self.prefix + _MARKER + digest.hex().encode())
@@ -118,7 +136,9 @@ class DedupMarkers:
 
     def _remember(self, digest: bytes, minute: int) -> None:
         self._seen[digest] = minute
-        if len(self._seen) > self.max_keys:
+        self._order.append(digest)
+        self._order_minutes.append(minute)
+        if len(self._seen) > self.max_keys and not self._loading:
             self.expire()
 
     def _minute(self, timestamp_ms: int) -> int:

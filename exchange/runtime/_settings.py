@@ -39,7 +39,7 @@ class RuntimeSettings(BaseSettings):
     transaction_timeout_s: float = Field(60.0, ge=1, le=900)
     """The producer's ``transaction.timeout.ms``: the broker aborts a transaction left open longer."""
 
-    dedup_window_s: float = Field(7 * 24 * 3600.0, gt=0)
+    dedup_window_s: float = Field(24 * 3600.0, gt=0)
     """How long an ``http:``/``mllp:`` idempotency key is remembered after its unit committed."""
 
     dedup_max_keys: int = Field(1_000_000, ge=1)
