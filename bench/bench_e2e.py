@@ -3,9 +3,11 @@
 Measures, in one run against a real broker and schema registry:
 
 * reference: confluent-kafka producing pre-encoded (framed) Person values, idempotent, acks=all;
-* full rate: events/s of the adapter process draining a preloaded topic, with its peak RSS;
-* latency at several offered loads: p50/p99 from the moment the input was produced to the moment
-  its output was visible to a ``read_committed`` consumer;
+* full rate (the adapter's capacity on this machine): events/s of the adapter process draining a
+  preloaded topic, with its peak RSS;
+* latency at offered loads that are shares of that capacity (25 %, 50 %, 75 %): p50/p99 from the
+  moment the input was produced to the moment its output was visible to a ``read_committed``
+  consumer;
 * optionally (``--soak SECONDS``) resident memory over a long run at a steady load.
 
 Run: ``python bench/bench_e2e.py --bootstrap HOST:PORT --registry-url URL [--json out.json]``
@@ -22,6 +24,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -100,7 +103,8 @@ class AdapterProcess:
             "--adapter", "bench_person:adapter", "--agency", agency, "--source", f"kafka:{topic}",
             "--instance-id", "bench", "--log-level", "WARNING",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(command, env=env, stderr=self._log)
         self.rss_samples: list[int] = []
         self._sampling = True
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -128,8 +132,10 @@ class AdapterProcess:
         self._sampling = False
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(60)
-        if code != 0 and self.process.stderr is not None:
-            sys.stderr.write(self.process.stderr.read().decode(errors="replace")[-3000:])
+        if code != 0:
+            self._log.seek(0)
+            sys.stderr.write(self._log.read().decode(errors="replace")[-3000:])
+        self._log.close()
         return peak
 
 
@@ -310,7 +316,7 @@ def main() -> None:
         "--registry-url", default=os.environ.get("MAIS_SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081")
     )
     parser.add_argument("--events", type=int, default=200_000, help="events in the full-rate run")
-    parser.add_argument("--loads", default="3750,7500,11250", help="offered loads (events/s) for latency")
+    parser.add_argument("--shares", default="0.25,0.5,0.75", help="offered loads as shares of capacity")
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of the memory soak run (0: skip)")
     parser.add_argument("--soak-rate", type=float, default=7500.0)
@@ -323,8 +329,10 @@ def main() -> None:
     results["full_rate"] = full_rate(args.bootstrap, args.registry_url, args.events)
     print("full rate", results["full_rate"], flush=True)
     results["latency"] = []
-    for load in (float(x) for x in args.loads.split(",")):
-        results["latency"].append(latency_at(args.bootstrap, args.registry_url, load, args.load_seconds))
+    capacity = results["full_rate"]["per_s"]
+    for share in (float(x) for x in args.shares.split(",")):
+        run = latency_at(args.bootstrap, args.registry_url, capacity * share, args.load_seconds)
+        results["latency"].append({"share": share, **run})
         print("latency", results["latency"][-1], flush=True)
     if args.soak:
         results["soak"] = soak(args.bootstrap, args.registry_url, args.soak_rate, args.soak)
