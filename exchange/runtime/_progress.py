@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from exchange.errors import TransientError
 from exchange.settings import KafkaSettings
 
-__all__ = ["PROGRESS_TOPIC_CONFIG", "Progress", "ProgressStore", "read_progress"]
+__all__ = ["PROGRESS_TOPIC_CONFIG", "Progress", "ProgressStore", "read_progress", "read_to_end"]
 
 PROGRESS_TOPIC_CONFIG = {
     "cleanup.policy": "compact",
@@ -118,28 +118,47 @@ def read_progress(
     ``take(rest of key, value or None for a tombstone, timestamp ms)`` is called for each, in
     order. Returns how many records were read in all. Raises :class:`TransientError` on failure.
     """
+    cut = len(prefix)
+
+    def each(message: Message) -> None:
+        key = message.key()
+        if isinstance(key, bytes) and key.startswith(prefix):
+            value = message.value()
+            take(key[cut:], value if isinstance(value, bytes) else None, message.timestamp()[1])
+
+    return read_to_end(kafka, topic, each, timeout_s)
+
+
+def read_to_end(
+    kafka: KafkaSettings, topic: str, each: Callable[[Message], None], timeout_s: float = 60.0
+) -> int:
+    """Call ``each`` for every committed message of ``topic`` (all partitions, from the beginning).
+
+    Reads in batches up to the end of every partition; a topic that does not exist has no
+    messages. Raises :class:`TransientError` when the broker does not answer for ``timeout_s``.
+    """
     config: dict[str, Any] = {
         **kafka.confluent_config(),
-        "group.id": f"mais-progress-reader-{uuid.uuid4().hex}",
+        "group.id": f"mais-topic-reader-{uuid.uuid4().hex}",
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
         "enable.partition.eof": True,
     }
     consumer = Consumer(config)
     count = 0
-    cut = len(prefix)
     try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s).topics[topic]
-        partitions = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions]
-        consumer.assign(partitions)
-        remaining = {p.partition for p in partitions}
+        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if metadata is None or metadata.error is not None or not metadata.partitions:
+            return 0
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions])
+        remaining = set(metadata.partitions)
         quiet_since = time.monotonic()
         while remaining:
             # consume() waits for a whole batch or its timeout: a short one, so a small topic is quick
             messages = consumer.consume(_BATCH, 0.2)
             if not messages:
                 if time.monotonic() - quiet_since > timeout_s:
-                    raise TransientError("timed out reading the progress topic")
+                    raise TransientError(f"timed out reading {topic}")
                 continue
             quiet_since = time.monotonic()
             for message in messages:
@@ -148,12 +167,9 @@ def read_progress(
                     if error.code() == KafkaError._PARTITION_EOF:
                         remaining.discard(int(message.partition() or 0))
                         continue
-                    raise TransientError(f"cannot read the progress topic: {error.name()}")
+                    raise TransientError(f"cannot read {topic}: {error.name()}")
                 count += 1
-                key = message.key()
-                if isinstance(key, bytes) and key.startswith(prefix):
-                    value = message.value()
-                    take(key[cut:], value if isinstance(value, bytes) else None, message.timestamp()[1])
+                each(message)
     finally:
         consumer.close()
     return count

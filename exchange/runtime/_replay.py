@@ -10,12 +10,11 @@ Events carry the same deterministic ``ce_id`` as if the record had been accepted
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import Message
 
 from exchange.adapter import SourceRecord
 from exchange.errors import TransientError
@@ -23,7 +22,7 @@ from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff
 from exchange.runtime._dlq import DlqEntry, assemble_chunks
 from exchange.runtime._pipeline import Pipeline, UnitResult
-from exchange.runtime._progress import Progress, ProgressStore
+from exchange.runtime._progress import Progress, ProgressStore, read_to_end
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
 from exchange.topics import dlq_topic, progress_topic
@@ -45,47 +44,22 @@ class ReplayReport:
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
     """Every committed entry of the agency's DLQ, oldest first per partition (chunks reassembled)."""
-    topic = dlq_topic(agency)
-    config: dict[str, Any] = {
-        **kafka.confluent_config(),
-        "group.id": f"mais-dlq-reader-{uuid.uuid4().hex}",
-        "enable.auto.commit": False,
-        "isolation.level": "read_committed",
-        "enable.partition.eof": True,
-    }
-    consumer = Consumer(config)
     entries: list[DlqEntry] = []
-    try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if metadata is None or metadata.error is not None or not metadata.partitions:
-            return []
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions])
-        remaining = set(metadata.partitions)
-        while remaining:
-            message = consumer.poll(timeout_s)
-            if message is None:
-                raise TransientError(f"timed out reading {topic}")
-            error = message.error()
-            partition = int(message.partition() or 0)
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard(partition)
-                    continue
-                raise TransientError(f"cannot read {topic}: {error.name()}")
-            key, value = message.key(), message.value()
-            raw_headers: Any = message.headers() or []
-            headers = [(n, v.encode() if isinstance(v, str) else v) for n, v in raw_headers]
-            entries.append(
-                DlqEntry.from_message(
-                    partition,
-                    int(message.offset() or 0),
-                    key.encode() if isinstance(key, str) else key,
-                    value.encode() if isinstance(value, str) else value,
-                    headers,
-                )
+
+    def each(message: Message) -> None:
+        key, value = message.key(), message.value()
+        raw_headers: Any = message.headers() or []
+        entries.append(
+            DlqEntry.from_message(
+                int(message.partition() or 0),
+                int(message.offset() or 0),
+                key.encode() if isinstance(key, str) else key,
+                value.encode() if isinstance(value, str) else value,
+                [(n, v.encode() if isinstance(v, str) else v) for n, v in raw_headers],
             )
-    finally:
-        consumer.close()
+        )
+
+    read_to_end(kafka, dlq_topic(agency), each, timeout_s)
     return assemble_chunks(entries)
 
 

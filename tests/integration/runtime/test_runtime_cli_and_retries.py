@@ -7,7 +7,15 @@ from collections import Counter
 
 import pytest
 import runtime_people_adapter as people
-from runtime_it_helpers import create_topic, people_lines, person_id, produce_lines, read_all, wait_for
+from runtime_it_helpers import (
+    TEST_SECRET,
+    create_topic,
+    people_lines,
+    person_id,
+    produce_lines,
+    read_all,
+    wait_for,
+)
 from typer.testing import CliRunner
 
 from exchange.cli import app
@@ -129,10 +137,11 @@ def test_dlq_commands(
         "dlq", "replay", *common, "--registry-url", schema_registry_url,
         "--adapter", "runtime_people_adapter:fixed_adapter", "--all",
     ]  # fmt: skip
-    replayed = runner.invoke(app, replay, env={"COLUMNS": "250"})
+    secret = {"COLUMNS": "250", "MAIS_KEYED_HASH_SECRET": TEST_SECRET}
+    replayed = runner.invoke(app, replay, env=secret)
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 2, events delivered 2" in replayed.output
-    again = runner.invoke(app, replay, env={"COLUMNS": "250"})
+    again = runner.invoke(app, replay, env=secret)
     assert "replayed 0, events delivered 0" in again.output
     assert "already replayed 2" in again.output
     outputs = read_all(kafka_bootstrap, f"mais.{agency}.person.v1", expect=100)

@@ -54,6 +54,19 @@ class FaultyStack:
         (pid,) = self.cluster.running_pids().values()
         return pid
 
+    def adapter(self, topic: str, agency: str, log_dir: Path, adapter: str, **runtime: str) -> AdapterProcess:
+        """``mais adapter run`` of a test adapter on ``kafka:topic``, batches of 200 (100 for notes)."""
+        batch = "100" if adapter == "noting_adapter" else "200"
+        return AdapterProcess(
+            f"kafka:{topic}",
+            agency,
+            self.env(**runtime),
+            log_dir,
+            adapter,
+            adapter=f"runtime_people_adapter:{adapter}",
+            extra=("--batch-size", batch),
+        )
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyStack]:
@@ -92,15 +105,7 @@ def test_registry_stopped_and_restarted_under_a_running_adapter_rejects_nothing_
 ) -> None:
     topic = unique_topic("raw")  # type: ignore[operator]
     create_topic(stack.bootstrap, topic, partitions=3)
-    adapter = AdapterProcess(
-        f"kafka:{topic}",
-        agency,
-        stack.env(drain_s="10"),
-        tmp_path,
-        "registry-outage",
-        adapter="runtime_people_adapter:noting_adapter",
-        extra=("--batch-size", "100"),
-    )
+    adapter = stack.adapter(topic, agency, tmp_path, "noting_adapter", drain_s="10")
     lines = people_lines(600)
     without_notes = [line for i, line in enumerate(lines[:300]) if i % 10 != 7]
     adapter.start()
@@ -137,15 +142,8 @@ def test_broker_paused_longer_than_the_transaction_timeout_the_adapter_recovers_
 ) -> None:
     topic = unique_topic("raw")  # type: ignore[operator]
     create_topic(stack.bootstrap, topic, partitions=3)
-    adapter = AdapterProcess(
-        f"kafka:{topic}",
-        agency,
-        stack.env(transaction_timeout_s="5", drain_s="10"),
-        tmp_path,
-        "broker-pause",
-        adapter="runtime_people_adapter:slow_adapter",  # busy: the pause lands inside a transaction
-        extra=("--batch-size", "200"),
-    )
+    # a busy adapter (2 ms per record): the pause lands inside a transaction
+    adapter = stack.adapter(topic, agency, tmp_path, "slow_adapter", transaction_timeout_s="5", drain_s="10")
     lines = people_lines(12_000)
 
     def feed() -> None:  # about 600 records a second, before, during and after the pause
@@ -186,15 +184,7 @@ def test_sigterm_while_the_broker_is_paused_exits_0_within_the_drain_time(
     topic = unique_topic("raw")  # type: ignore[operator]
     create_topic(stack.bootstrap, topic, partitions=3)
     drain_s = 8.0
-    adapter = AdapterProcess(
-        f"kafka:{topic}",
-        agency,
-        stack.env(drain_s=str(drain_s)),
-        tmp_path,
-        "pause-stop",
-        adapter="runtime_people_adapter:slow_adapter",
-        extra=("--batch-size", "200"),
-    )
+    adapter = stack.adapter(topic, agency, tmp_path, "slow_adapter", drain_s=str(drain_s))
     adapter.start()
     adapter.wait_ready(60)
     produce_lines(stack.bootstrap, topic, people_lines(3000))  # 6 s of work: a transaction is open

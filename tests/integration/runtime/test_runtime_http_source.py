@@ -27,18 +27,23 @@ from exchange.settings import KafkaSettings
 pytestmark = pytest.mark.integration
 
 
-def test_http_push_is_acknowledged_after_commit_and_deduplicated_by_key(
-    kafka_bootstrap: str, schema_registry_url: str, agency: str
-) -> None:
-    port = free_port()
-    options = RunOptions(
+def _options(kafka_bootstrap: str, schema_registry_url: str, agency: str, **runtime: int) -> RunOptions:
+    return RunOptions(
         adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
         agency=agency,
-        source=ListenerSource("http", "127.0.0.1", port),
+        source=ListenerSource("http", "127.0.0.1", free_port()),
         kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
         registry=SchemaRegistryClient(schema_registry_url),
         instance_id="it",
+        runtime=RuntimeSettings(**runtime),  # type: ignore[arg-type]
     )
+
+
+def test_http_push_is_acknowledged_after_commit_and_deduplicated_by_key(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str
+) -> None:
+    options = _options(kafka_bootstrap, schema_registry_url, agency)
+    port = options.source.port  # type: ignore[union-attr]
     stop = StopSignal()
     thread = threading.Thread(target=run_adapter, args=(options, stop), daemon=True)
     thread.start()
@@ -48,14 +53,8 @@ def test_http_push_is_acknowledged_after_commit_and_deduplicated_by_key(
         headers = {"Idempotency-Key": key} if key else {}
         return httpx.post(url, content=body, headers=headers, timeout=30)
 
-    def listening() -> bool:
-        try:
-            return httpx.post(url, content=b"", timeout=1).status_code == 400
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_for(listening, 60, "the HTTP source")
+        wait_for(lambda: _listening(url), 60, "the HTTP source")
         lines = people_lines(200, poison_every=50)
         first = post(b"\n".join(lines[:100]), "export-2026-11-25-a")
         assert first.status_code == 202
@@ -87,17 +86,8 @@ def test_idempotency_keys_are_forgotten_beyond_the_window_with_tombstones_and_af
     kafka_bootstrap: str, schema_registry_url: str, agency: str
 ) -> None:
     """A window of 3 keys: older keys are tombstoned on the progress topic and processed again."""
-    port = free_port()
-    options = RunOptions(
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        agency=agency,
-        source=ListenerSource("http", "127.0.0.1", port),
-        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-        registry=SchemaRegistryClient(schema_registry_url),
-        instance_id="it",
-        runtime=RuntimeSettings(dedup_max_keys=3),
-    )
-    url = f"http://127.0.0.1:{port}/records"
+    options = _options(kafka_bootstrap, schema_registry_url, agency, dedup_max_keys=3)
+    url = f"http://127.0.0.1:{options.source.port}/records"  # type: ignore[union-attr]
     lines = people_lines(6)
 
     def run_and_post(posts: list[tuple[int, str]]) -> list[int]:

@@ -52,4 +52,3 @@ def test_marker_keys_carry_a_digest_not_the_idempotency_key() -> None:
     assert key.startswith(b"hl7v2|dedup/")
     assert b"MSG00042" not in key
     assert len(key) == len(b"hl7v2|dedup/") + 32
-
