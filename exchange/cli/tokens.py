@@ -36,7 +36,8 @@ def add(token_file: TokenFilePath, sender: SenderName) -> None:
     """Mint a token for SENDER: print it once, append its hash to the token file."""
     token = TokenFile(token_file).add(sender)
     _err.print(
-        f"token for sender {sender} added to {token_file}; it is shown once, here, and stored nowhere:"
+        f"token for sender {sender} added to {token_file}; it is shown once, here, and stored nowhere:",
+        soft_wrap=True,
     )
     typer.echo(token)
 
@@ -64,5 +65,6 @@ def revoke(
             hint="see mais adapter tokens list",
         )
     _err.print(
-        f"revoked {removed} token(s) of {sender}; a running adapter stops accepting them within a second"
+        f"revoked {removed} token(s) of {sender}; a running adapter stops accepting them within a second",
+        soft_wrap=True,
     )

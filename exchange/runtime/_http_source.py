@@ -78,6 +78,8 @@ class HttpSourceLoop:
 
         class Handler(BaseHTTPRequestHandler):
             connection_: Connection
+            server_version = "mais-exchange"  # not the Python version: tells an attacker nothing
+            sys_version = ""
 
             def setup(self) -> None:
                 pass  # the streams exist only once the gate has admitted the connection (handle)
