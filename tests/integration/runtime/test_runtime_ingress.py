@@ -187,6 +187,7 @@ def test_http_push_over_tls_takes_only_senders_with_a_valid_token(
         wrong = post(100, 110, wrong_token)
         assert wrong.status_code == 401
         assert 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
+        assert wrong_token not in wrong.text
         assert post(100, 110, "not-even-a-token").status_code == 401
         basic = client.post(url, content=lines[100], headers={"Authorization": "Basic Z3A6cGFzcw=="})
         assert basic.status_code == 401
@@ -200,6 +201,14 @@ def test_http_push_over_tls_takes_only_senders_with_a_valid_token(
             answer = raw.recv(4096)
             assert answer.startswith(b"HTTP/1.0 401 ")
             assert time.monotonic() - started < 1.5
+
+        # Too large for the limit: refused from the headers too, even for a known sender.
+        with _tls_socket(port, pki) as raw:
+            raw.sendall(
+                b"POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n"
+                + f"Authorization: Bearer {gp_token}\r\n\r\n".encode()
+            )
+            assert raw.recv(4096).startswith(b"HTTP/1.0 413 ")
 
         # A slow-loris client is cut off after header_timeout_s; another sender is served meanwhile.
         loris = _tls_socket(port, pki)
@@ -224,6 +233,7 @@ def test_http_push_over_tls_takes_only_senders_with_a_valid_token(
         assert running.refused("invalid_token") >= 3
         assert running.refused("plaintext") == 1
         assert running.refused("slow_sender") == 1
+        assert running.refused("too_large") == 1
         metrics = running.metrics()
         assert 'mais_ingress_authenticated_total{adapter="people-csv",agency="' in metrics
     log = running.log.getvalue()
@@ -387,3 +397,58 @@ def test_mllp_over_tls_takes_only_allowed_client_certificates(  # noqa: PLR0917 
     assert rejected.origin.startswith("mllp/gp-emis:EMIS.Y99001:NOPID0001:")
     _assert_secrets_absent(log + metrics, [PASSPHRASE])
     assert json.loads(log.splitlines()[0])  # the log was captured (JSON lines)
+
+
+def test_http_push_with_client_certificates_and_tokens_needs_both_to_name_one_sender(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str, pki: TestPki, tmp_path: Path
+) -> None:
+    server = pki.server()
+    gp = pki.issue("gp", dns=("gp.example",))
+    stranger = pki.issue("stranger", dns=("stranger.example",))
+    tokens = tmp_path / "senders.tokens"
+    gp_token, pas_token = TokenFile(tokens).add("gp-emis"), TokenFile(tokens).add("pas")
+    port = free_port()
+    options = _options(
+        agency,
+        kafka_bootstrap,
+        schema_registry_url,
+        ListenerSource("http", "127.0.0.1", port),
+        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
+        ingress=IngressSettings(
+            tls_cert=server.cert_path,
+            tls_key=server.key_path,
+            tls_client_ca=pki.ca.cert_path,
+            allowed_clients=["gp-emis=DNS:gp.example", "pas=DNS:pas.example"],  # type: ignore[arg-type]
+            token_file=tokens,
+        ),
+    )
+    lines = people_lines(40)
+    url = f"https://127.0.0.1:{port}/records"
+
+    def post(cert: Issued | None, token: str, first: int) -> int:
+        context = ssl.create_default_context(cafile=str(pki.ca.cert_path))
+        if cert is not None:
+            context.load_cert_chain(cert.cert_path, cert.key_path)
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            with httpx.Client(verify=context, timeout=60) as client:
+                return client.post(
+                    url, content=b"\n".join(lines[first : first + 10]), headers=headers
+                ).status_code
+        except httpx.TransportError:
+            return 0  # refused during the TLS handshake
+
+    with Running(options) as running:
+        assert post(gp, gp_token, 0) == 202
+        assert post(gp, pas_token, 10) == 403  # a good certificate and a good token of different senders
+        assert post(stranger, gp_token, 20) == 403  # a good token, a certificate nobody is allowed with
+        assert post(None, gp_token, 30) == 0  # no client certificate: the handshake fails
+        for reason in ("sender_mismatch", "sender_not_allowed", "no_client_certificate"):
+            assert running.refused(reason) == 1, reason
+
+    outputs = read_all(kafka_bootstrap, f"mais.{agency}.person.v1", expect=10)
+    assert sorted(person_id(m) for m in outputs) == [line.split(b",")[0].decode() for line in lines[:10]]
+    assert {(_headers(m)["ce_authtype"], _headers(m)["ce_authid"]) for m in outputs} == {
+        (b"service_account", b"gp-emis")
+    }
+    assert read_dlq(options.kafka, agency) == []
