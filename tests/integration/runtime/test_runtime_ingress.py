@@ -124,6 +124,20 @@ def _options(
     )
 
 
+def _people_over_http(
+    agency: str, kafka_bootstrap: str, schema_registry_url: str, port: int, ingress: IngressSettings
+) -> RunOptions:
+    """The test people adapter behind an ``http:`` source on loopback, with ``ingress``."""
+    return _options(
+        agency,
+        kafka_bootstrap,
+        schema_registry_url,
+        ListenerSource("http", "127.0.0.1", port),
+        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
+        ingress=ingress,
+    )
+
+
 def _headers(message: Any) -> dict[str, bytes]:
     return {name: bytes(value) for name, value in message.headers() or []}
 
@@ -148,20 +162,14 @@ def test_http_push_over_tls_takes_only_senders_with_a_valid_token(
     gp_token, pas_token = TokenFile(tokens).add("gp-emis"), TokenFile(tokens).add("pas")
     wrong_token = "mais_" + "Q" * 43
     port = free_port()
-    options = _options(
-        agency,
-        kafka_bootstrap,
-        schema_registry_url,
-        ListenerSource("http", "127.0.0.1", port),
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        ingress=IngressSettings(
-            tls_cert=server.cert_path,
-            tls_key=server.key_path,
-            token_file=tokens,
-            header_timeout_s=2,
-            read_timeout_s=5,
-        ),
+    ingress = IngressSettings(
+        tls_cert=server.cert_path,
+        tls_key=server.key_path,
+        token_file=tokens,
+        header_timeout_s=2,
+        read_timeout_s=5,
     )
+    options = _people_over_http(agency, kafka_bootstrap, schema_registry_url, port, ingress)
     lines = people_lines(140, poison_every=25)
     url = f"https://127.0.0.1:{port}/records"
     client = httpx.Client(verify=ssl.create_default_context(cafile=str(pki.ca.cert_path)), timeout=60)
@@ -408,20 +416,14 @@ def test_http_push_with_client_certificates_and_tokens_needs_both_to_name_one_se
     tokens = tmp_path / "senders.tokens"
     gp_token, pas_token = TokenFile(tokens).add("gp-emis"), TokenFile(tokens).add("pas")
     port = free_port()
-    options = _options(
-        agency,
-        kafka_bootstrap,
-        schema_registry_url,
-        ListenerSource("http", "127.0.0.1", port),
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        ingress=IngressSettings(
-            tls_cert=server.cert_path,
-            tls_key=server.key_path,
-            tls_client_ca=pki.ca.cert_path,
-            allowed_clients=["gp-emis=DNS:gp.example", "pas=DNS:pas.example"],  # type: ignore[arg-type]
-            token_file=tokens,
-        ),
+    ingress = IngressSettings(
+        tls_cert=server.cert_path,
+        tls_key=server.key_path,
+        tls_client_ca=pki.ca.cert_path,
+        allowed_clients=["gp-emis=DNS:gp.example", "pas=DNS:pas.example"],  # type: ignore[arg-type]
+        token_file=tokens,
     )
+    options = _people_over_http(agency, kafka_bootstrap, schema_registry_url, port, ingress)
     lines = people_lines(40)
     url = f"https://127.0.0.1:{port}/records"
 
