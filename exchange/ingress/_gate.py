@@ -37,13 +37,13 @@ REFUSAL_REASONS: dict[str, str] = {
     "missing_token": "no bearer token in the request",
     "invalid_token": "the bearer token is not in the token file",
     "sender_mismatch": "the certificate and the token name different senders",
-    "too_large": "the body or message is larger than the limit",
+    "too_large": "an MLLP message is larger than the limit (an HTTP body over it is the runtime's 413)",
     "slow_sender": "handshake, headers, body or message not complete within its time limit",
     "too_many_connections": "the listener already serves its most connections",
 }
 """Every reason a sender can be refused for: the values of the ``reason`` metric label."""
 
-_STATUS = {"missing_token": 401, "invalid_token": 401, "too_large": 413}
+_STATUS = {"missing_token": 401, "invalid_token": 401}
 _LOG_EVERY_S = 10.0
 
 

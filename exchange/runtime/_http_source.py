@@ -110,17 +110,14 @@ class HttpSourceLoop:
                 if self.path.split("?")[0] != "/records":
                     self._answer(404, {"error": "POST to /records"})
                     return
-                try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                except ValueError:
-                    length = -1
+                self.connection_.deadline.start(limits.read_timeout_s)  # for the body, however it is read
+                length = _content_length(self.headers.get("Content-Length"))
                 if length <= 0:
-                    self._answer(400, {"error": "empty body, or no Content-Length"})
+                    self._answer(400, {"error": "empty body, or a Content-Length that is not a number"})
                     return
                 if length > _MAX_BODY:
-                    self._refuse(gate.refuse("too_large", self.connection_.peer))
+                    self._answer(413, {"error": f"body larger than {_MAX_BODY} bytes"})
                     return
-                self.connection_.deadline.start(limits.read_timeout_s)
                 body = self.rfile.read(length)
                 if len(body) < length:
                     return  # the sender went away
@@ -148,10 +145,7 @@ class HttpSourceLoop:
                 if refused.status == 401:
                     error = ', error="invalid_token"' if refused.reason == "invalid_token" else ""
                     headers["WWW-Authenticate"] = f'Bearer realm="mais-exchange"{error}'
-                if refused.reason == "too_large":
-                    message = f"body larger than {_MAX_BODY} bytes"
-                else:
-                    message = _REFUSED.get(refused.reason, "this sender is not allowed")
+                message = _REFUSED.get(refused.reason, "this sender is not allowed")
                 self._answer(refused.status, {"error": message}, headers)
 
             def _answer(
@@ -170,3 +164,11 @@ class HttpSourceLoop:
                 return
 
         return Handler
+
+
+def _content_length(value: str | None) -> int:
+    """The declared body length; -1 when it is not a number (answered 400, never a traceback)."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        return -1
