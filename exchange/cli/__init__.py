@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import adapter, dev, dlq, registry, run, samples, schemas, translate
+from exchange.cli import adapter, dev, dlq, match, registry, run, samples, schemas, translate
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -31,6 +31,7 @@ app.add_typer(translate.app, name="translate")
 app.add_typer(samples.app, name="samples")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(match.app, name="match")
 app.add_typer(run.app)  # top-level commands: mais run, mais tail
 
 _err = Console(stderr=True, highlight=False)
