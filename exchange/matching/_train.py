@@ -28,7 +28,7 @@ Vector = tuple[int | None, ...]
 class TrainingSettings:
     """How to train: random pairs for u, EM iterations and tolerance, seed, thresholds to save."""
 
-    random_pairs: int = 200_000
+    random_pairs: int = 50_000
     max_iterations: int = 25
     tolerance: float = 1e-4
     seed: int = 1
