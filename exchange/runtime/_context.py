@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchange.errors import MaisError
 from exchange.metrics import HealthState, RuntimeMetrics
@@ -17,6 +17,9 @@ from exchange.runtime._settings import RuntimeSettings
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
 from exchange.topics import dlq_topic
+
+if TYPE_CHECKING:
+    from exchange.ingress import Sender
 
 __all__ = ["LoopContext", "Refusals"]
 
@@ -112,6 +115,7 @@ class LoopContext:
         kafka_coordinates: tuple[str, int, int] | None = None,
         replays: int = 0,
         kept: str | None = None,
+        sender: Sender | None = None,
     ) -> None:
         """Queue a unit's outputs and DLQ rejects in the open transaction.
 
@@ -128,6 +132,7 @@ class LoopContext:
                 headers=headers,
                 kafka_coordinates=kafka_coordinates,
                 replays=replays,
+                sender=sender,
             )
 
     def write_reject(
@@ -140,6 +145,7 @@ class LoopContext:
         headers: Sequence[tuple[str, bytes | None]] | None,
         kafka_coordinates: tuple[str, int, int] | None = None,
         replays: int = 0,
+        sender: Sender | None = None,
     ) -> None:
         """Queue ``reject`` for the DLQ: whole if it fits in a message, else as a stub (or chunks)."""
 
@@ -152,6 +158,7 @@ class LoopContext:
                 original_headers=headers,
                 kafka_coordinates=kafka_coordinates,
                 replays=replays,
+                sender=(sender.name, sender.method) if sender else None,
                 content=content,
             )
 

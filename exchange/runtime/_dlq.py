@@ -83,6 +83,8 @@ class DlqEntry:
     replays: int
     original_headers: tuple[tuple[str, bytes], ...]
     kafka_coordinates: tuple[str, int, int] | None = None
+    sender: str | None = None
+    sender_auth: str | None = None
     content: str = "full"
     """``full`` (the value is the original bytes), ``omitted`` (a stub: only size and SHA-256),
     ``chunks`` (reassembled from chunk messages) or ``chunk`` (one piece, before reassembly)."""
@@ -131,6 +133,8 @@ class DlqEntry:
             replays=int(ours.get("replays", "0") or 0),
             original_headers=tuple(original),
             kafka_coordinates=_coordinates(ours),
+            sender=ours.get("sender"),
+            sender_auth=ours.get("sender_auth"),
             content=ours.get("content", "full"),
             size=_int(ours.get("size"), len(value or b"")),
             sha256=ours.get("sha256", ""),
@@ -198,11 +202,14 @@ def dlq_headers(
     kafka_coordinates: tuple[str, int, int] | None = None,
     replays: int = 0,
     now: datetime | None = None,
+    sender: tuple[str, str] | None = None,
     content: dict[str, str] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The headers of the DLQ message for ``reject``: the original ones, then ours.
 
-    ``content`` adds the stub headers (``content``, ``size``, ``sha256``, ``kept``, ``chunk``).
+    ``sender`` is the authenticated sender's name and how it authenticated (``certificate`` or
+    ``token``), for units pushed through an authenticated listener. ``content`` adds the stub
+    headers (``content``, ``size``, ``sha256``, ``kept``, ``chunk``).
     """
     kept = [(n, v or b"") for n, v in original_headers or () if not n.startswith(DLQ_PREFIX)]
     ours = {
@@ -220,6 +227,8 @@ def dlq_headers(
     if kafka_coordinates is not None:
         topic, partition, offset = kafka_coordinates
         ours.update(topic=topic, partition=str(partition), offset=str(offset))
+    if sender is not None:
+        ours.update(sender=sender[0], sender_auth=sender[1])
     ours.update(content or {})
     return kept + [(DLQ_PREFIX + name, value.encode()) for name, value in ours.items()]
 

@@ -8,11 +8,16 @@ A key committed before (within the dedup window, :mod:`._dedup`) is answered as 
 written nothing again, so a sender that retries after a lost answer never causes a second copy.
 Tombstones of forgotten keys ride along in the same transactions (or, when the source is idle,
 in a transaction of their own once a minute).
+
+When the listener authenticated the sender (:class:`~exchange.ingress.Sender`), its name scopes
+the key (two senders that both call a unit ``batch-1`` never shadow each other) and is recorded
+with the unit: in the envelope of its events and in the headers of its rejects.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import re
 import threading
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from exchange.errors import TransientError
+from exchange.ingress import Sender
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff, retry_transient
 from exchange.runtime._dedup import DedupMarkers
@@ -49,6 +55,7 @@ class PushRequest:
 
     body: bytes
     key: str
+    sender: Sender | None = None
     too_large: Reject | None = None
     """Set for a unit over the size limit: only this reject (a stub: size and SHA-256) is written."""
     done: threading.Event = field(default_factory=threading.Event)
@@ -79,9 +86,11 @@ class PushLoop:
         self._accepting = False
         self._backoff = Backoff()
 
-    def submit(self, body: bytes, key: str, *, too_large: Reject | None = None) -> PushRequest:
+    def submit(
+        self, body: bytes, key: str, *, sender: Sender | None = None, too_large: Reject | None = None
+    ) -> PushRequest:
         """Queue a unit and wait for its outcome (``PENDING`` if not committed in time)."""
-        request = PushRequest(body, key, too_large)
+        request = PushRequest(body, f"{sender.name}:{key}" if sender else key, sender, too_large)
         if not self._accepting:
             return request
         try:
@@ -183,10 +192,12 @@ class PushLoop:
             if refused is not None:
                 result = refused
             elif request.too_large is not None:
-                result = UnitResult(rejects=[request.too_large], records=1)
+                result = UnitResult(
+                    rejects=[dataclasses.replace(request.too_large, origin=origin)], records=1
+                )
             else:
-                result = self.ctx.pipeline.process_unit(request.body, origin)
-            self.ctx.write_result(writer, result, origin, key=None, headers=None)
+                result = self.ctx.pipeline.process_unit(request.body, origin, sender=request.sender)
+            self.ctx.write_result(writer, result, origin, key=None, headers=None, sender=request.sender)
             marker = Progress(done=result.records, complete=True).encode()
             writer.produce(self.markers.topic, self.markers.marker_key(request.key), marker, [], origin)
             results.append((request, result))
