@@ -52,7 +52,8 @@ class Reject:
     size: int | None = None
     """Set when the content was never read into ``data`` (refused up front): its size in bytes."""
     sha256: str | None = None
-    """With ``size``: the content's SHA-256 (hex)."""
+    """With ``size``: the content's SHA-256 (hex), if it was read (an HTTP body refused from its
+    headers never is)."""
     kept: str | None = None
     """Where the content can still be found (a file path), if the source keeps it."""
 
@@ -60,8 +61,10 @@ class Reject:
     def content_size(self) -> int:
         return self.size if self.size is not None else len(self.data)
 
-    def content_sha256(self) -> str:
-        return self.sha256 or hashlib.sha256(self.data).hexdigest()
+    def content_sha256(self) -> str | None:
+        if self.size is not None:
+            return self.sha256
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +254,10 @@ def dlq_messages(
     """
     if reject.size is None and not force_stub and _size(key, reject.data, headers) <= max_bytes:
         return [(key, reject.data, headers)]
-    content = {"content": "omitted", "size": str(reject.content_size), "sha256": reject.content_sha256()}
+    content = {"content": "omitted", "size": str(reject.content_size)}
+    sha256 = reject.content_sha256()
+    if sha256 is not None:
+        content["sha256"] = sha256
     if reject.kept:
         content["kept"] = reject.kept
     stub_key = key if key is None or len(key) <= _MAX_KEY else None

@@ -7,8 +7,9 @@ in a Kafka transaction that also records the key on ``mais.<agency>.progress.v1`
 
 * ``202`` with ``{"records", "events", "rejected"}`` — committed (rejects are in the DLQ);
 * ``200`` with ``{"duplicate": true}`` — this key was committed before; nothing was written again;
-* ``413`` body larger than ``max_unit_bytes``: read (never held, within the body deadline) and
-  refused as one reject, a DLQ stub with its size and SHA-256, committed under the key like any unit;
+* ``413`` body larger than ``max_unit_bytes``: answered from the headers (the body is never read)
+  and recorded as one reject, a DLQ stub with the declared size, committed under the request's
+  ``Idempotency-Key`` like any unit (without one, each attempt is recorded);
 * ``400`` bad key or no body, ``503`` stopping or not committed in time: the sender retries with
   the same key, and nothing is lost or written twice.
 
@@ -26,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -130,27 +132,18 @@ class HttpSourceLoop:
                 self._answer_outcome(push.submit(body, key, sender=sender))
 
             def _refuse_too_large(self, length: int, sender: Sender | None) -> None:
-                """Read the body as a stream (hashing it, keeping nothing) and record one reject."""
-                digest = hashlib.sha256()
-                left = length
-                while left > 0:
-                    block = self.rfile.read(min(left, 1 << 20))
-                    if not block:
-                        return  # the sender hung up: nothing to record
-                    digest.update(block)
-                    left -= len(block)
-                key = self.headers.get("Idempotency-Key") or digest.hexdigest()
+                """Answer from the headers (the body is never read) and record one reject: a stub
+                with the declared size, under the request's Idempotency-Key if it has one."""
+                key = self.headers.get("Idempotency-Key") or f"oversize-{uuid.uuid4().hex}"
                 if not IDEMPOTENCY_KEY.fullmatch(key):
                     self._answer(400, {"error": "Idempotency-Key: letters, digits and ._:- (at most 128)"})
                     return
-                message = f"body of {length} bytes is larger than the unit limit of {limit} bytes"
-                origin = f"{push.kind}/{key}"
-                reject = Reject(
-                    "read", "UnitTooLarge", message, b"", origin, True, length, digest.hexdigest()
-                )
+                message = f"body of {length} bytes (declared) is larger than the unit limit of {limit} bytes"
+                reject = Reject("read", "UnitTooLarge", message, b"", "http", True, length)
                 request = push.submit(b"", key, sender=sender, too_large=reject)
                 if request.outcome in (Outcome.COMMITTED, Outcome.DUPLICATE):
-                    self._answer(413, {"error": f"body larger than {limit} bytes", "rejected": 1})
+                    answer = {"error": f"body larger than {limit} bytes", "rejected": 1}
+                    self._answer(413, answer, {"Connection": "close"})
                 else:
                     self._answer(503, {"error": "not committed; retry with the same Idempotency-Key"})
 
