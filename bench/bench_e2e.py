@@ -21,12 +21,14 @@ import gc
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,7 @@ def reference_producer(bootstrap: str, registry: str, count: int) -> dict[str, f
 
 class AdapterProcess:
     def __init__(self, bootstrap: str, registry: str, agency: str, topic: str) -> None:
+        self.metrics_port = _free_port()
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
@@ -101,7 +104,7 @@ class AdapterProcess:
         command = [
             sys.executable, "-c", "from exchange.cli import main; main()", "adapter", "run",
             "--adapter", "bench_person:adapter", "--agency", agency, "--source", f"kafka:{topic}",
-            "--instance-id", "bench", "--log-level", "WARNING",
+            "--instance-id", "bench", "--log-level", "WARNING", "--metrics-port", str(self.metrics_port),
         ]  # fmt: skip
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(command, env=env, stderr=self._log)
@@ -123,6 +126,22 @@ class AdapterProcess:
         while self._sampling and self.process.poll() is None:
             self.rss_samples.append(self._status("VmRSS"))
             time.sleep(1.0)
+
+    def transactions(self) -> dict[str, float]:
+        """From the adapter's own metrics: committed transactions, their mean duration and size."""
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read()
+        sums: dict[str, float] = {}
+        for line in text.decode().splitlines():
+            name = line.split("{", 1)[0].split(" ", 1)[0]
+            if name in ("mais_processing_latency_seconds_count", "mais_processing_latency_seconds_sum",
+                        "mais_records_in_total"):  # fmt: skip
+                sums[name] = sums.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+        count = sums.get("mais_processing_latency_seconds_count", 0.0) or 1.0
+        return {
+            "transactions": count,
+            "mean_transaction_ms": sums.get("mais_processing_latency_seconds_sum", 0.0) / count * 1000,
+            "mean_records_per_transaction": sums.get("mais_records_in_total", 0.0) / count,
+        }
 
     def peak_rss(self) -> int:
         return self._status("VmHWM")
@@ -255,6 +274,7 @@ def latency_at(bootstrap: str, registry: str, rate: float, seconds: float) -> di
         producer.flush(60)
         offered = total / (time.perf_counter() - started)
         watcher.wait_for(total + 100, 120)
+        transactions = adapter.transactions()
     finally:
         peak = adapter.stop()
         watcher.close()
@@ -270,7 +290,14 @@ def latency_at(bootstrap: str, registry: str, rate: float, seconds: float) -> di
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
         "max_ms": latencies[-1],
         "peak_rss_mb": peak / 2**20,
+        **transactions,
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def soak(bootstrap: str, registry: str, rate: float, seconds: float) -> dict[str, Any]:
