@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the decision table reads best one row per line
 """The policy decision point, table by table, starting from the standard's example request and policy.
 
 The request is ``schemas/examples/InformationRequest.json`` (the information-governance Request

@@ -88,5 +88,5 @@ def test_bad_syntax_and_duplicates_and_empty_folders(tmp_path: Path) -> None:
     _write(tmp_path, "b.json")
     with pytest.raises(ConfigError, match=r"b\.json: field uri: the same policy is also in .*a\.json"):
         load_policies(tmp_path)
-    with pytest.raises(ConfigError, match="holds no .json or .toml policy"):
+    with pytest.raises(ConfigError, match=r"holds no \.json or \.toml policy"):
         load_policies(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else tmp_path)
