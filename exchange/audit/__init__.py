@@ -19,6 +19,7 @@ Verifying: :func:`verify_records` over :func:`read_audit_records` (``mais audit 
 
 from exchange.audit._chain import GENESIS_HASH, ChainHead, entry_hash
 from exchange.audit._kafka import AuditProducer, ensure_audit_topic, find_head, read_audit_records
+from exchange.audit._settings import AuditSettings
 from exchange.audit._signing import (
     CheckpointSigner,
     generate_key_pair,
@@ -47,6 +48,7 @@ __all__ = [
     "AuditMessage",
     "AuditProducer",
     "AuditRecord",
+    "AuditSettings",
     "AuditStep",
     "AuditWriter",
     "ChainHead",

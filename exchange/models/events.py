@@ -207,6 +207,10 @@ class InformationResponse(BaseModel):
         default_factory=list,
         description="Summary of the responder's service involvements with the person.",
     )
+    matchProbability: float | None = Field(
+        default=None,
+        description="Probability (0..1) that the responder's record is the person asked about, from its probabilistic matcher; absent when only PUB03 grading was used.",
+    )
 
 
 class LifeEventRecorded(BaseModel):
