@@ -166,8 +166,8 @@ class EnquiryClient:
             )
         return request_id
 
-    def refused(self, step: AuditStep) -> None:
-        """Log a step about a request that was refused before it was sent (the gateway's denials)."""
+    def log_step(self, step: AuditStep) -> None:
+        """Log a step of the caller's own (e.g. the gateway's receipt, answer or refusal) and flush."""
         self._log_audit(step)
         self._producer.flush(30)
 
