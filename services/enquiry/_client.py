@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import structlog
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from exchange.audit import AuditSettings, AuditStep, AuditWriter, ensure_audit_topic, find_head
@@ -25,7 +26,6 @@ from exchange.codec import AvroCodec
 from exchange.envelope import Envelope, build_headers
 from exchange.errors import DataError, TransientError
 from exchange.identifiers import MAIS_ID_BASE
-from exchange.logging import get_logger
 from exchange.purposes import Purpose, canonical_data
 from exchange.schemas import schema_json
 from exchange.settings import KafkaSettings
@@ -37,7 +37,7 @@ __all__ = ["REQUEST_SYSTEM", "Answer", "EnquiryClient", "build_request"]
 
 REQUEST_SYSTEM = MAIS_ID_BASE + "information-request"
 _REQUEST = "mais.v1.InformationRequest"
-_log = get_logger("mais.enquiry.client")
+_log = structlog.get_logger("mais.enquiry.client")  # lazy: the logging set up at run time applies
 
 
 @dataclass(frozen=True, slots=True)

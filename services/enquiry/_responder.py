@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from exchange.audit import AuditSettings, AuditStep, AuditWriter, ensure_audit_topic, find_head
 from exchange.codec import AvroCodec
 from exchange.envelope import Envelope, build_headers
 from exchange.errors import DataError, MaisError, TransientError
-from exchange.logging import get_logger
 from exchange.runtime import Reject, StopSignal, TransactionalWriter, dlq_headers
 from exchange.schemas import schema_json
 from exchange.settings import KafkaSettings
@@ -42,7 +42,7 @@ from services.enquiry._settings import EnquirySettings
 
 __all__ = ["Responder", "ResponderConfig"]
 
-_log = get_logger("mais.enquiry.responder")
+_log = structlog.get_logger("mais.enquiry.responder")  # lazy: the logging set up at run time applies
 _DECISION = "mais.v1.SharingDecision"
 _RESPONSE = "mais.v1.InformationResponse"
 

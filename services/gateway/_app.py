@@ -15,13 +15,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from exchange.audit import AuditStep
-from exchange.logging import get_logger
 from exchange.purposes import Purpose, purpose_from_coding, purpose_from_text
 from services.enquiry import REQUEST_SYSTEM, CompiledPolicy, EnquiryClient, EnquirySettings, build_request
 from services.gateway._auth import Authenticator, AuthError
@@ -37,7 +37,7 @@ from services.gateway._fhir import (
 __all__ = ["FHIR_JSON", "Gateway"]
 
 FHIR_JSON = "application/fhir+json"
-_log = get_logger("mais.gateway")
+_log = structlog.get_logger("mais.gateway")  # lazy: the logging set up at run time applies
 
 
 class _Fhir(JSONResponse):
@@ -65,6 +65,7 @@ class Gateway:
         self.responders = set(responders)
         self.enquiry = enquiry or EnquirySettings()
         base = base_path.rstrip("/")
+        self.base_path = base
         self.app = Starlette(
             routes=[
                 Route(f"{base}/Patient/$person-info-query", self.person_info_query, methods=["POST"]),
@@ -117,7 +118,8 @@ class Gateway:
         )
         responses, pending = await asyncio.to_thread(self._enquire, outgoing, requester)
         _log.info("enquiry answered", count=len(responses), method=method)
-        return _Fhir(as_bundle(responses) if bundle else as_parameters(responses, pending))
+        base_url = str(request.base_url).rstrip("/") + self.base_path
+        return _Fhir(as_bundle(responses, base_url) if bundle else as_parameters(responses, pending))
 
     def _purpose(self, parsed: ParsedQuery) -> Purpose:
         named: Purpose | None = None

@@ -14,7 +14,6 @@ and an ``OperationOutcome``).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,6 +184,7 @@ def _organization(response: Mapping[str, Any]) -> dict[str, Any]:
             teams.append(str(person["name"]))
     organization: dict[str, Any] = {
         "resourceType": "Organization",
+        "id": _fhir_id(str(response["responderIdentifier"]["value"])),
         "identifier": [dict(response["responderIdentifier"])],
         "active": True,
         "name": str(contact.get("name") or response["responderIdentifier"]["value"]),
@@ -239,12 +239,21 @@ def as_parameters(responses: Sequence[Mapping[str, Any]], pending: Sequence[str]
     return {"resourceType": "Parameters", "parameter": parameters}
 
 
-def as_bundle(responses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The ``$match`` answer: a searchset of the Organizations that know the person, best first."""
+def _fhir_id(value: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-." else "-" for c in value)[:64]
+    return cleaned or "unknown"
+
+
+def as_bundle(responses: Sequence[Mapping[str, Any]], base_url: str) -> dict[str, Any]:
+    """The ``$match`` answer: a searchset of the Organizations that know the person, best first.
+
+    ``base_url`` is the gateway's FHIR base; entries are ``<base>/Organization/<agency id>``.
+    """
     known = sorted((r for r in responses if r["match"]), key=_score, reverse=True)
+    base = base_url.rstrip("/")
     entries = [
         {
-            "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+            "fullUrl": f"{base}/Organization/{_fhir_id(str(r['responderIdentifier']['value']))}",
             "resource": _organization(r),
             "search": {
                 "extension": [
