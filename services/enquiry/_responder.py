@@ -83,6 +83,7 @@ class Responder:
         self._decision_schema = schema_json(_DECISION)
         self._response_schema = schema_json(_RESPONSE)
         self._answered: set[str] = set()
+        self._rebalanced = False
         self.audit: AuditWriter | None = None
 
     @property
@@ -129,13 +130,25 @@ class Responder:
                 "isolation.level": "read_committed",
                 "auto.offset.reset": "earliest",
                 "fetch.wait.max.ms": 20,
+                # static membership: a restarted responder takes its partitions straight back
+                # instead of waiting for its killed predecessor's session to expire
+                "group.instance.id": f"responder-{self.agency}",
+                "session.timeout.ms": 10_000,
             }
         )
-        consumer.subscribe([config.enquiry.request_topic, self.review_topic])
+        consumer.subscribe(
+            [config.enquiry.request_topic, self.review_topic],
+            on_assign=self._on_rebalance,
+            on_revoke=self._on_rebalance,
+        )
         _log.info(
             "responder ready", agency=self.agency, records=len(self.records), count=len(config.policies)
         )
         return writer, consumer, own
+
+    def _on_rebalance(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._rebalanced = True
+        _log.info("partitions changed", agency=self.agency, count=len(partitions))
 
     def _decode_mapping(self, value: bytes) -> Mapping[str, Any]:
         decoded = self.config.codec.decode(value).value
@@ -157,12 +170,20 @@ class Responder:
         try:
             while not self.stop.requested():
                 own.poll(self._apply_own)
+                # the group metadata from before polling: if a rebalance happens meanwhile the
+                # coordinator refuses the commit rather than take offsets of moved partitions
                 metadata = consumer.consumer_group_metadata()
+                self._rebalanced = False
                 first = consumer.poll(self.config.poll_timeout_s)
                 if first is None:
                     continue
-                batch = [first, *consumer.consume(num_messages=self.config.batch_size - 1, timeout=0)]
-                self._process(writer, consumer, [m for m in batch if _usable(m)], metadata)
+                batch = [
+                    m for m in [first, *consumer.consume(self.config.batch_size - 1, timeout=0)] if _usable(m)
+                ]
+                if self._rebalanced:  # read across a rebalance: read again under the new assignment
+                    self._seek_back(consumer, batch)
+                    continue
+                self._process(writer, consumer, batch, metadata)
             self._final_checkpoint(writer)
         finally:
             with contextlib.suppress(MaisError):
@@ -197,17 +218,23 @@ class Responder:
                 writer.abort()
             self._chain.rewind(head)
             self._answered = answered
-            for message in batch:
-                with contextlib.suppress(Exception):
-                    consumer.seek(
-                        TopicPartition(
-                            str(message.topic()), int(message.partition() or 0), int(message.offset() or 0)
-                        )
-                    )
+            self._seek_back(consumer, batch)  # from each partition's first message of the batch
             self.stop.wait(0.5)
             return
         for outcome in outcomes:
             self.metrics.decided(outcome)
+
+    @staticmethod
+    def _seek_back(consumer: Consumer, batch: list[Message]) -> None:
+        first: dict[tuple[str, int], int] = {}
+        for message in batch:
+            first.setdefault(
+                (str(message.topic()), int(message.partition() or 0)), int(message.offset() or 0)
+            )
+        for (topic, partition), offset in first.items():
+            # a partition no longer ours is skipped: its next owner starts from the committed offset
+            with contextlib.suppress(Exception):
+                consumer.seek(TopicPartition(topic, partition, offset))
 
     def _final_checkpoint(self, writer: TransactionalWriter) -> None:
         if self.audit is None:

@@ -231,7 +231,9 @@ def test_gateway_three_responders_audit_and_tampering(
                 assert bundle["type"] == "searchset" and bundle["total"] == 1
                 [entry] = bundle["entry"]
                 assert entry["resource"]["identifier"][0]["value"] == world.knows
-                assert entry["search"]["mode"] == "match" and entry["search"]["score"] >= 0.99  # the probability
+                assert (
+                    entry["search"]["mode"] == "match" and entry["search"]["score"] >= 0.99
+                )  # the probability
                 assert entry["search"]["extension"] == [
                     {"url": "http://hl7.org/fhir/StructureDefinition/match-grade", "valueCode": "certain"}
                 ]
