@@ -184,10 +184,16 @@ class EnquiryClient:
 
     # -- gathering ---------------------------------------------------------------------------
     def gather(
-        self, request: Mapping[str, Any], deadline_s: float, expected: set[str] | None = None
+        self,
+        request: Mapping[str, Any],
+        deadline_s: float,
+        expected: set[str] | None = None,
+        *,
+        keep: bool = False,
     ) -> Iterator[Answer]:
         """Yield answers to ``request`` as they arrive, until ``deadline_s`` or every ``expected``
-        responder has answered (a response, or a REVIEW decision still pending). Logs each response."""
+        responder has answered (a response, or a REVIEW decision still pending). Logs each response.
+        ``keep`` goes on collecting afterwards (for a later ``gather``: answers after a review)."""
         request_id = str(request["identifier"]["value"])
         with self._lock:
             inbox = self._waiters.setdefault(request_id, queue.Queue())
@@ -220,8 +226,9 @@ class EnquiryClient:
                 yield answer
         finally:
             self._producer.flush(30)
-            with self._lock:
-                self._waiters.pop(request_id, None)
+            if not keep:
+                with self._lock:
+                    self._waiters.pop(request_id, None)
 
     def _follow(self) -> None:
         consumer = Consumer(
