@@ -37,10 +37,19 @@ def ensure_validator() -> Path:
         staging = home / "libs.partial"
         shutil.rmtree(staging, ignore_errors=True)
         subprocess.run(
-            [maven_executable(), "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-             "-DincludeScope=runtime", f"-DoutputDirectory={staging}"],
-            check=True, timeout=1800,
-        )  # fmt: skip
+            [
+                maven_executable(),
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging}",
+            ],
+            check=True,
+            timeout=1800,
+        )
         shutil.rmtree(libs, ignore_errors=True)
         staging.rename(libs)
         (libs / ".complete").write_text("ok\n")
@@ -57,10 +66,20 @@ def validate_files(files: list[Path]) -> dict[str, list[str]]:
     """Errors per file (an empty list: the file is valid FHIR R4)."""
     home = ensure_validator()
     proc = subprocess.run(
-        ["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", f"{home / 'libs'}/*:{home / 'classes'}",
-         "Validate", *map(str, files)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            "java",
+            "-Xshare:auto",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            f"{home / 'libs'}/*:{home / 'classes'}",
+            "Validate",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     results: dict[str, list[str]] = {}
     for line in proc.stdout.splitlines():
         name, status, *errors = line.split("\t")

@@ -38,6 +38,7 @@ from services.enquiry import (
     load_policies,
     make_codec,
 )
+from services.gateway.testing import Pki, make_pki, token_key  # noqa: F401 - re-exported for the tests
 
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 CHILD = {
@@ -245,6 +246,3 @@ def make_env(kafka_bootstrap: str, registry_url: str, root: Path, unique: Any) -
         request_topic=unique("request"), response_topic=unique("response"), decision_topic=unique("decision")
     )
     return Env(KafkaSettings(bootstrap_servers=kafka_bootstrap), registry_url, root, enquiry, unique("audit"))
-
-
-from services.gateway.testing import Pki, make_pki, token_key  # noqa: F401 - re-exported for the tests

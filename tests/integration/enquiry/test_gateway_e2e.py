@@ -69,9 +69,14 @@ class World:
         self.requester_policies = tmp / "policies-requester"
         write_policy(self.requester_policies, "s47", parties, uri=uri)
         write_policy(
-            self.requester_policies, "s42-old", [self.requester, self.knows], uri=uri + "-s42",
-            purpose=["care-act-2014-s42"], startDate="2020-01-01", endDate="2025-01-01",
-        )  # fmt: skip
+            self.requester_policies,
+            "s42-old",
+            [self.requester, self.knows],
+            uri=uri + "-s42",
+            purpose=["care-act-2014-s42"],
+            startDate="2020-01-01",
+            endDate="2025-01-01",
+        )
         self.responder_policies = {}
         for agency in (self.knows, self.denies, self.unknown):  # eastmoor keeps the policy but is not a party
             self.responder_policies[agency] = tmp / f"policies-{agency}"
@@ -84,10 +89,16 @@ class World:
         clients = tmp / "clients.toml"
         clients.write_text(f'[clients.{self.requester}]\npublic_key = "{token_pub.name}"\n')
         self.settings = GatewaySettings(
-            agency=self.gateway_agency, policies=self.requester_policies, clients=clients,
-            tls_cert_file=self.pki.server_cert, tls_key_file=self.pki.server_key, tls_ca_file=self.pki.ca,
-            port=free_port(), deadline_s=15.0, responders=[self.knows, self.denies, self.unknown],
-        )  # fmt: skip
+            agency=self.gateway_agency,
+            policies=self.requester_policies,
+            clients=clients,
+            tls_cert_file=self.pki.server_cert,
+            tls_key_file=self.pki.server_key,
+            tls_ca_file=self.pki.ca,
+            port=free_port(),
+            deadline_s=15.0,
+            responders=[self.knows, self.denies, self.unknown],
+        )
         self.base = f"https://127.0.0.1:{self.settings.port}/fhir"
 
 
@@ -108,10 +119,13 @@ def _serve(world: World) -> tuple[Gateway, uvicorn.Server, threading.Thread]:
     env = world.env
     client = env.client(world.gateway_agency, f"gateway.{world.gateway_agency}")
     gateway = Gateway(
-        client, Authenticator(load_clients(world.settings.clients), world.settings.audience),
-        load_policies(world.requester_policies), deadline_s=world.settings.deadline_s,
-        responders=world.settings.responders, enquiry=env.enquiry,
-    )  # fmt: skip
+        client,
+        Authenticator(load_clients(world.settings.clients), world.settings.audience),
+        load_policies(world.requester_policies),
+        deadline_s=world.settings.deadline_s,
+        responders=world.settings.responders,
+        enquiry=env.enquiry,
+    )
     server = uvicorn.Server(server_config(gateway, world.settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -172,14 +186,74 @@ def test_gateway_three_responders_audit_and_tampering(
                 }
                 # 2. bad inputs, each a clear OperationOutcome (mutual TLS caller unless said otherwise)
                 requests_before = _count(env, env.enquiry.request_topic)
-                thin = {"resourceType": "Patient", "gender": "female"}
                 bad: dict[str, tuple[httpx.Response, int, str]] = {
-                    "malformed-json": (tls_client.post(f"{world.base}/Patient/$person-info-query", content=b'{"resourceType": "Parameters",'), 400, "invalid"),
-                    "no-patient": (tls_client.post(f"{world.base}/Patient/$person-info-query", content=json.dumps({"resourceType": "Parameters", "parameter": [{"name": "reason", "valueUri": "https://www.legislation.gov.uk/ukpga/1989/41/section/47"}]}).encode()), 400, "required"),
-                    "unknown-purpose": (tls_client.post(f"{world.base}/Patient/$person-info-query", content=_parameters(patient(), "https://www.legislation.gov.uk/ukpga/2018/12/section/8")), 422, "code-invalid"),
-                    "expired-policy": (tls_client.post(f"{world.base}/Patient/$person-info-query", content=_parameters(patient(), "https://www.legislation.gov.uk/ukpga/2014/23/section/42")), 422, "business-rule"),
-                    "another-organisation": (tls_client.post(f"{world.base}/Patient/$person-info-query", content=_parameters(patient(), "https://www.legislation.gov.uk/ukpga/1989/41/section/47", [{"name": "requesterIdentifier", "valueIdentifier": {"system": env.enquiry.organisation_system, "value": world.knows}}])), 403, "forbidden"),
-                }  # fmt: skip
+                    "malformed-json": (
+                        tls_client.post(
+                            f"{world.base}/Patient/$person-info-query",
+                            content=b'{"resourceType": "Parameters",',
+                        ),
+                        400,
+                        "invalid",
+                    ),
+                    "no-patient": (
+                        tls_client.post(
+                            f"{world.base}/Patient/$person-info-query",
+                            content=json.dumps(
+                                {
+                                    "resourceType": "Parameters",
+                                    "parameter": [
+                                        {
+                                            "name": "reason",
+                                            "valueUri": "https://www.legislation.gov.uk/ukpga/1989/41/section/47",
+                                        }
+                                    ],
+                                }
+                            ).encode(),
+                        ),
+                        400,
+                        "required",
+                    ),
+                    "unknown-purpose": (
+                        tls_client.post(
+                            f"{world.base}/Patient/$person-info-query",
+                            content=_parameters(
+                                patient(), "https://www.legislation.gov.uk/ukpga/2018/12/section/8"
+                            ),
+                        ),
+                        422,
+                        "code-invalid",
+                    ),
+                    "expired-policy": (
+                        tls_client.post(
+                            f"{world.base}/Patient/$person-info-query",
+                            content=_parameters(
+                                patient(), "https://www.legislation.gov.uk/ukpga/2014/23/section/42"
+                            ),
+                        ),
+                        422,
+                        "business-rule",
+                    ),
+                    "another-organisation": (
+                        tls_client.post(
+                            f"{world.base}/Patient/$person-info-query",
+                            content=_parameters(
+                                patient(),
+                                "https://www.legislation.gov.uk/ukpga/1989/41/section/47",
+                                [
+                                    {
+                                        "name": "requesterIdentifier",
+                                        "valueIdentifier": {
+                                            "system": env.enquiry.organisation_system,
+                                            "value": world.knows,
+                                        },
+                                    }
+                                ],
+                            ),
+                        ),
+                        403,
+                        "forbidden",
+                    ),
+                }
                 with httpx.Client(verify=world.pki.context(), timeout=60) as anonymous:
                     bad["no-client-identity"] = (
                         anonymous.post(
@@ -208,15 +282,14 @@ def test_gateway_three_responders_audit_and_tampering(
                         ),
                         headers={"Authorization": f"Bearer {token}"},
                     )
+                    fresh = make_token(world.token_private, world.requester, world.settings.audience)
                     nobody = anonymous.post(
                         f"{world.base}/Patient/$match",
                         content=_parameters(
                             patient({**CHILD, "nhs": "9000000009", "given": "Nobody"}),
                             "https://www.legislation.gov.uk/ukpga/1989/41/section/47",
                         ),
-                        headers={
-                            "Authorization": f"Bearer {make_token(world.token_private, world.requester, world.settings.audience)}"
-                        },
+                        headers={"Authorization": f"Bearer {fresh}"},
                     )
                 for name, (response, status, code) in bad.items():
                     assert response.status_code == status, (name, response.text)
@@ -298,8 +371,12 @@ def test_gateway_three_responders_audit_and_tampering(
 def _verify_cli(env: Env, topic: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "exchange.cli", "audit", "verify", "--topic", topic, "--keys", str(env.keys)],
-        env={**os.environ, **env.env_vars()}, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env={**os.environ, **env.env_vars()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _copy(env: Env, records: list[AuditRecord], topic: str) -> None:

@@ -33,10 +33,25 @@ REQUESTS = 150
 def _start(env: Env, agency: str, policies: Path, contact: Path, log: Path) -> subprocess.Popen[bytes]:
     env.audit(f"enquiry.responder.{agency}")  # makes the key
     return subprocess.Popen(
-        [sys.executable, "-m", "exchange.cli", "enquiry", "respond", "--agency", agency, "--policies", str(policies),
-         "--contact", str(contact), "--audit-key", str(env.keys / f"enquiry.responder.{agency}.key")],
-        env={**os.environ, **env.env_vars()}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "exchange.cli",
+            "enquiry",
+            "respond",
+            "--agency",
+            agency,
+            "--policies",
+            str(policies),
+            "--contact",
+            str(contact),
+            "--audit-key",
+            str(env.keys / f"enquiry.responder.{agency}.key"),
+        ],
+        env={**os.environ, **env.env_vars()},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _answers(env: Env) -> Counter[bytes]:
@@ -48,9 +63,14 @@ class _Watch:
 
     def __init__(self, env: Env) -> None:
         self.consumer = Consumer(
-            {**env.kafka.confluent_config(), "group.id": f"watch-{env.suffix}", "isolation.level": "read_committed",
-             "auto.offset.reset": "earliest", "enable.auto.commit": False}
-        )  # fmt: skip
+            {
+                **env.kafka.confluent_config(),
+                "group.id": f"watch-{env.suffix}",
+                "isolation.level": "read_committed",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
         self.consumer.assign([TopicPartition(env.enquiry.response_topic, 0, -2)])
         self.seen = 0
 

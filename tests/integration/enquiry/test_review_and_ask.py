@@ -1,4 +1,4 @@
-"""The REVIEW queue worked through with ``mais enquiry review list|approve|deny``, and ``mais enquiry ask``."""
+"""The REVIEW queue worked through with ``mais enquiry review list|approve|deny``; ``mais enquiry ask``."""
 
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 def _mais(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "exchange.cli", *args], env={**os.environ, **env.env_vars(), "COLUMNS": "250"},
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "exchange.cli", *args],
+        env={**os.environ, **env.env_vars(), "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def test_review_queue_then_ask(
@@ -118,18 +122,48 @@ def test_review_queue_then_ask(
         # mais enquiry ask, with the version the responder holds: answered at once
         key = env.keys / f"enquiry.requester.{requester}.key"
         asked = _mais(
-            env, "enquiry", "ask", "--as", requester, "--purpose", "https://www.legislation.gov.uk/ukpga/1989/41/section/47",
-            "--policy", str(tmp_path / "responder" / "s47.json"), "--nhs-number", CHILD["nhs"], "--data", "contact",
-            "--deadline", "30", "--expect", responder, "--audit-key", str(key),
-        )  # fmt: skip
+            env,
+            "enquiry",
+            "ask",
+            "--as",
+            requester,
+            "--purpose",
+            "https://www.legislation.gov.uk/ukpga/1989/41/section/47",
+            "--policy",
+            str(tmp_path / "responder" / "s47.json"),
+            "--nhs-number",
+            CHILD["nhs"],
+            "--data",
+            "contact",
+            "--deadline",
+            "30",
+            "--expect",
+            responder,
+            "--audit-key",
+            str(key),
+        )
         assert asked.returncode == 0, asked.stdout + asked.stderr
         assert f"{responder}: PERMIT, KNOWN (PUB03 0.99" in asked.stdout
         assert "0113 496 0000" in asked.stdout and "1 answer(s)." in asked.stdout
         nobody = _mais(
-            env, "enquiry", "ask", "--as", requester, "--purpose", "children-act-1989-s47",
-            "--policy", str(tmp_path / "responder" / "s47.json"), "--nhs-number", "9000000009",
-            "--deadline", "30", "--expect", responder, "--audit-key", str(key),
-        )  # fmt: skip
+            env,
+            "enquiry",
+            "ask",
+            "--as",
+            requester,
+            "--purpose",
+            "children-act-1989-s47",
+            "--policy",
+            str(tmp_path / "responder" / "s47.json"),
+            "--nhs-number",
+            "9000000009",
+            "--deadline",
+            "30",
+            "--expect",
+            responder,
+            "--audit-key",
+            str(key),
+        )
         assert nobody.returncode == 0, nobody.stderr
         assert f"{responder}: PERMIT, not known" in nobody.stdout
         # usage errors: clear message, no traceback, nothing sent

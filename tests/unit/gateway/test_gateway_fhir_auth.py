@@ -49,12 +49,33 @@ def test_the_standards_example_request_reads_as_a_person_query() -> None:
         (b"{nope", 400, "malformed-json"),
         (json.dumps({"resourceType": "Patient"}).encode(), 400, "not-parameters"),
         (_body({"name": "reason", "valueUri": S47}), 400, "no-patient"),
-        (_body({"name": "resource", "resource": {"resourceType": "Organization", "name": "x"}}, {"name": "reason", "valueUri": S47}), 400, "no-patient"),
+        (
+            _body(
+                {"name": "resource", "resource": {"resourceType": "Organization", "name": "x"}},
+                {"name": "reason", "valueUri": S47},
+            ),
+            400,
+            "no-patient",
+        ),
         (_body({"name": "resource", "resource": PATIENT}), 400, "no-purpose"),
-        (_body({"name": "resource", "resource": {"resourceType": "Patient", "gender": "male"}}, {"name": "reason", "valueUri": S47}), 400, "patient-too-thin"),
-        (_body({"name": "resource", "resource": {**PATIENT, "birthDate": "2015-13-45"}}, {"name": "reason", "valueUri": S47}), 400, "invalid-parameters"),
+        (
+            _body(
+                {"name": "resource", "resource": {"resourceType": "Patient", "gender": "male"}},
+                {"name": "reason", "valueUri": S47},
+            ),
+            400,
+            "patient-too-thin",
+        ),
+        (
+            _body(
+                {"name": "resource", "resource": {**PATIENT, "birthDate": "2015-13-45"}},
+                {"name": "reason", "valueUri": S47},
+            ),
+            400,
+            "invalid-parameters",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_bodies_are_named_problems(body: bytes, status: int, rule: str) -> None:
     with pytest.raises(FhirProblem) as raised:
         parse_query(body)
