@@ -166,10 +166,17 @@ class EnquiryClient:
             )
         return request_id
 
-    def log_step(self, step: AuditStep) -> None:
-        """Log a step of the caller's own (e.g. the gateway's receipt, answer or refusal) and flush."""
+    def log_step(self, step: AuditStep, *, wait: bool = True) -> None:
+        """Log a step of the caller's own (e.g. the gateway's receipt, answer or refusal).
+
+        ``wait`` waits for the broker's acknowledgement; without it the idempotent producer delivers
+        in the background (and :meth:`close` flushes), so an answer is not held up by its audit entry.
+        """
         self._log_audit(step)
-        self._producer.flush(30)
+        if wait:
+            self._producer.flush(30)
+        else:
+            self._producer.poll(0)
 
     def _log_audit(self, step: AuditStep) -> None:
         with self._audit_lock:
@@ -225,7 +232,7 @@ class EnquiryClient:
                     settled.add(answer.responder)
                 yield answer
         finally:
-            self._producer.flush(30)
+            self._producer.poll(0)  # RESPONSE_RECEIVED entries go out in the background; close() flushes
             if not keep:
                 with self._lock:
                     self._waiters.pop(request_id, None)

@@ -199,7 +199,8 @@ class Gateway:
                 counterparty=requester,
                 policies=[dict(p["identifier"]) for p in request["sharingPolicy"]],
                 match=known,
-            )
+            ),
+            wait=False,
         )
         return list(responses.values()), sorted(pending)
 
