@@ -179,7 +179,8 @@ class Gateway:
                 dict(request["identifier"]),
                 list(request["subjectIdentifier"]),
                 counterparty=requester,
-            )
+            ),
+            wait=False,  # acknowledged with the request itself, which send() waits for
         )
         self.client.send(request)
         responses: dict[str, Mapping[str, Any]] = {}
