@@ -71,9 +71,9 @@ class KafkaSourceLoop:
             "statistics.interval.ms": 5_000,
             "stats_cb": self._on_stats,
             "fetch.wait.max.ms": 50,
-            "queued.max.messages.kbytes": 32_768,  # prefetch at most 32 MiB: bounded memory on backlog
-            # a message up to the unit limit must be fetchable (it is then refused as one reject)
-            "fetch.message.max.bytes": max(1_048_576, min(self.ctx.settings.max_unit_bytes + 65_536, 2**30)),
+            # prefetch at most 32 MiB: bounded memory on backlog (a larger message is still fetched:
+            # the client raises its per-fetch size until it fits, then the unit limit refuses it)
+            "queued.max.messages.kbytes": 32_768,
         }
 
     def run(self) -> None:
