@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -78,7 +79,7 @@ class RunFacts:
         self.commit = commit()
         script = Path(sys.argv[0]).resolve()
         shown = script.relative_to(ROOT).as_posix() if script.is_relative_to(ROOT) else script.name
-        self.command = " ".join(["python", shown, *sys.argv[1:]])
+        self.command = shlex.join(["python", shown, *sys.argv[1:]])
         self.load_before = load_average()
         self.machine = machine()
         self.note = note

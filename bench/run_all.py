@@ -145,7 +145,7 @@ def main() -> None:
         "date": f"{facts.started:%Y-%m-%d %H:%M} UTC",
         "machine": facts.machine,
         "kafka_version": args.kafka_version,
-        "clients": f"{confluent_kafka.version()[0]} / {confluent_kafka.libversion()[0]}",
+        "clients": f"{confluent_kafka.version()} / {confluent_kafka.libversion()[0]}",
         "note": args.note,
     }
     results["codec"] = bench_codec.run()
