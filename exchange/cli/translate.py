@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -38,7 +38,9 @@ def translate(
     organisation: Annotated[
         str, typer.Option(help="ODS code or LA number of the publishing organisation.")
     ] = "LOCAL",
-    warnings: Annotated[bool, typer.Option(help="Also print identifier warnings (JSON) on stderr.")] = False,
+    warnings: Annotated[
+        bool, typer.Option(help="Also print warnings (fields left out, JSON) on stderr.")
+    ] = False,
 ) -> None:
     """Print one JSON line per standard event on stdout and one per rejected record on stderr."""
     missing = [str(f) for f in files if not f.exists()]
@@ -71,7 +73,7 @@ def translate_files(
     """Translate ``files``; write events to ``out`` and rejects to ``err``; return the reject count."""
     rejected = 0
     for path in files:
-        warn = _warner(path, err, warnings)
+        warn = _Warner(path, err, warnings)
         context = AdapterContext(agency=agency, organisation_id=organisation, warn=warn)
         try:
             data = path.read_bytes()
@@ -80,7 +82,7 @@ def translate_files(
             _line(err, {"file": str(path), "record": None, "stage": "read", "error": reason})
             rejected += 1
             continue
-        for origin, events, problem in _records(adapter, data, path.name, context):
+        for origin, events, problem in _records(adapter, data, path.name, context, warn):
             if problem is not None:
                 _line(err, {"file": str(path), "record": origin, "stage": problem[0], "error": problem[1]})
                 rejected += 1
@@ -94,11 +96,13 @@ Outcome = tuple[str, Sequence[StandardEvent], tuple[str, str] | None]
 """(record origin, its events, (stage, error) when it was rejected)."""
 
 
-def _records(adapter: Adapter, data: bytes, name: str, context: AdapterContext) -> Iterator[Outcome]:
-    origin = name
+def _records(
+    adapter: Adapter, data: bytes, name: str, context: AdapterContext, warner: _Warner
+) -> Iterator[Outcome]:
+    origin = warner.origin = name
     try:
         for record in adapter.split(data, name):
-            origin = record.origin
+            origin = warner.origin = record.origin
             try:
                 yield origin, adapter.translate(record, context), None
             except DataError as exc:
@@ -138,12 +142,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _warner(path: Path, err: TextIO, show: bool) -> Callable[[str, str], None]:
-    def warn(code: str, message: str) -> None:
-        if show:
-            _line(err, {"file": str(path), "warning": code, "message": message})
+class _Warner:
+    """``AdapterContext.warn`` for one file: a JSON line on stderr naming the record (if shown)."""
 
-    return warn
+    def __init__(self, path: Path, err: TextIO, show: bool) -> None:
+        self.path, self.err, self.show = path, err, show
+        self.origin: str | None = None
+
+    def __call__(self, code: str, message: str) -> None:
+        if self.show:
+            where = {"file": str(self.path), "record": self.origin}
+            _line(self.err, where | {"warning": code, "message": message})
 
 
 def _line(stream: TextIO, obj: dict[str, Any]) -> None:

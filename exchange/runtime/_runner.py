@@ -94,14 +94,21 @@ class RunOptions:
     batch_size: int = 2000
 
 
-def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
-    agency = validate_agency(options.agency)
+def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], None]:
+    """The ``AdapterContext.warn`` of a running adapter: counted by code, logged (no values)."""
+    log = get_logger("exchange.adapter")
 
     def warn(code: str, message: str) -> None:
         if metrics is not None:
-            metrics.warned()
-        get_logger("exchange.adapter").info("adapter warning", warning_code=code, error=message)
+            metrics.warned(code)
+        log.info("adapter warning", warning_code=code, error=message)
 
+    return warn
+
+
+def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
+    agency = validate_agency(options.agency)
+    warn = _counted_warnings(metrics)
     return Pipeline(
         options.adapter.adapter,
         AdapterContext(agency=agency, organisation_id=options.organisation_id or agency, warn=warn),

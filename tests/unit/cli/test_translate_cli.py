@@ -15,7 +15,8 @@ GOOD_ADT = (
     b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|1|P|2.4\r"
     b"PID|1||123^^^RX1^MR~9434765919^^^NHS^NH||DOE^JANE||20100203|F\r"
 )
-BAD_ADT = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|2|P|2.4\rPID|1||42^^^RX1^MR||||2024-01-01\r"
+BAD_ADT = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|2|P|2.4\rPID|1||^^^RX1^MR||DOE^JO\r"
+ODD_DOB = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|3|P|2.4\rPID|1||42^^^RX1^MR||DOE||20101301\r"
 
 
 def _mais(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,7 +53,27 @@ def test_partly_bad_file_prints_rejects_on_stderr_and_exits_3(tmp_path: Path) ->
         "file": str(path),
         "record": "mixed.hl7#2",
         "stage": "map",
-        "error": "PID-7 is not a valid HL7 date",
+        "error": "PID-3 holds no usable patient identifier",
+    }
+
+
+def test_a_bad_field_is_a_warning_shown_with_warnings_and_the_person_still_flows(tmp_path: Path) -> None:
+    path = tmp_path / "odd.hl7"
+    path.write_bytes(GOOD_ADT + ODD_DOB)
+    quiet = _mais("translate", "-a", "hl7v2", "--organisation", "RX1", str(path))
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
+    shown = _mais("translate", "-a", "hl7v2", "--organisation", "RX1", "--warnings", str(path))
+    assert shown.returncode == 0
+    assert shown.stdout == quiet.stdout
+    people = [json.loads(line)["value"]["person"] for line in shown.stdout.splitlines()]
+    assert [("dateOfBirth" in p) for p in people] == [True, False]
+    (warning,) = [json.loads(line) for line in shown.stderr.splitlines()]
+    assert warning == {
+        "file": str(path),
+        "record": "odd.hl7#2",
+        "warning": "invalid-date-of-birth",
+        "message": "PID-7 is not a valid calendar date; left out",
     }
 
 
