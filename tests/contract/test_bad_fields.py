@@ -11,6 +11,7 @@ adapter's metrics under its code.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,19 @@ from exchange.testing import InMemorySchemaRegistry
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "adapters"
 NAMES = sorted(registered_adapters())
-CASES = {
-    "date_of_birth": ("invalid-date-of-birth", lambda person: person.get("dateOfBirth") is None),
-    "telephone": (
-        "invalid-telephone",
-        lambda person: not any(contact["telephone"] for contact in person.get("contact", [])),
-    ),
+
+
+def _no_birth_date(person: dict[str, Any]) -> bool:
+    return person.get("dateOfBirth") is None
+
+
+def _no_telephone(person: dict[str, Any]) -> bool:
+    return not any(contact["telephone"] for contact in person.get("contact", []))
+
+
+CASES: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
+    "date_of_birth": ("invalid-date-of-birth", _no_birth_date),
+    "telephone": ("invalid-telephone", _no_telephone),
 }
 
 
