@@ -11,6 +11,7 @@ import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
+from exchange.cli._options import renamed_help
 from exchange.errors import PrerequisiteError
 from exchange.localkafka import ClusterInfo, LocalKafkaCluster, LocalRegistry
 
@@ -45,7 +46,14 @@ def _running(settings: DevSettings) -> LocalKafkaCluster | None:
 @app.command()
 def up(
     nodes: Annotated[int, typer.Option(help="1 node, or 3 for replication factor 3 / min ISR 2.")] = 1,
-    port: Annotated[int, typer.Option(help="Broker port of the first node (node i: port + 100*i).")] = 9092,
+    kafka_port: Annotated[
+        int,
+        typer.Option(
+            "--kafka-port",
+            "--port",
+            help=renamed_help("Broker port of the first node (node i: port + 100*i).", "--port"),
+        ),
+    ] = 9092,
     registry_port: Annotated[int, typer.Option(help="Port of the schema registry.")] = 8081,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each service to answer.")] = 120.0,
 ) -> None:
@@ -69,7 +77,7 @@ def up(
             f"Kafka was already running at {running.bootstrap_servers}; started the registry at {url}."
         )
         return
-    cluster = LocalKafkaCluster(settings.cluster_dir(nodes), nodes=nodes, base_port=port)
+    cluster = LocalKafkaCluster(settings.cluster_dir(nodes), nodes=nodes, base_port=kafka_port)
     registry = LocalRegistry(cluster.state_dir, port=registry_port)
     progress: list[str] = []
     try:

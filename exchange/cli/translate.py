@@ -18,40 +18,51 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from exchange.adapter import Adapter, AdapterContext, StandardEvent, load_adapter
+from exchange.cli._options import OrganisationOption
 from exchange.errors import ConfigError, DataError
 
 __all__ = ["app", "event_json", "jsonable", "translate_files"]
 
 EXIT_REJECTS = 3
 
-app = typer.Typer(
-    help="Translate files with one adapter, offline: standard events as JSON lines.",
-    context_settings={"allow_interspersed_args": True},
-)
+app = typer.Typer()
 
 
-@app.callback(invoke_without_command=True)
+@app.command("translate", context_settings={"allow_interspersed_args": True}, no_args_is_help=True)
 def translate(
-    files: Annotated[list[Path], typer.Argument(help="Input files (read whole; '-' is not supported).")],
-    adapter: Annotated[str, typer.Option("--adapter", "-a", help="Adapter name, e.g. hl7v2.")],
-    agency: Annotated[str, typer.Option(help="Agency in topic names mais.<agency>.<entity>.v1.")] = "local",
-    organisation: Annotated[
-        str, typer.Option(help="ODS code or LA number of the publishing organisation.")
-    ] = "LOCAL",
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE", help="Input files (read whole; '-' is not supported).", show_default=False
+        ),
+    ],
+    adapter: Annotated[
+        str, typer.Option("--adapter", "-a", metavar="NAME", help="Adapter name, e.g. hl7v2.")
+    ],
+    agency: Annotated[
+        str, typer.Option(metavar="AGENCY", help="Agency in topic names mais.<agency>.<entity>.v1.")
+    ] = "local",
+    organisation: OrganisationOption = "",
     warnings: Annotated[
-        bool, typer.Option(help="Also print warnings (fields left out, JSON) on stderr.")
+        bool, typer.Option("--warnings", help="Also print warnings (fields left out, JSON) on stderr.")
     ] = False,
 ) -> None:
-    """Print one JSON line per standard event on stdout and one per rejected record on stderr."""
+    """Translate files with one adapter, offline: standard events as JSON lines on stdout.
+
+    Rejected records are JSON lines on stderr. Exit status: 0 when nothing was rejected, 3 when
+    some records were, 2 on usage errors.
+    """
+    chosen = load_adapter(adapter)
+    publisher = organisation or agency
+    chosen.check_organisation(publisher)
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise ConfigError(f"no such file: {', '.join(missing)}", hint="check the paths given to translate")
-    chosen = load_adapter(adapter)
     rejected = translate_files(
         chosen,
         files,
         agency=agency,
-        organisation=organisation,
+        organisation=publisher,
         out=sys.stdout,
         err=sys.stderr,
         warnings=warnings,

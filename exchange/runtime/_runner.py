@@ -107,11 +107,14 @@ def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], No
 
 
 def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
+    """The adapter's pipeline; an organisation id the adapter cannot use is a usage error, now."""
     agency = validate_agency(options.agency)
+    organisation = options.organisation_id or agency
+    options.adapter.adapter.check_organisation(organisation)
     warn = _counted_warnings(metrics)
     return Pipeline(
         options.adapter.adapter,
-        AdapterContext(agency=agency, organisation_id=options.organisation_id or agency, warn=warn),
+        AdapterContext(agency=agency, organisation_id=organisation, warn=warn),
         AvroCodec(options.registry, subject_strategy=options.subject_strategy),
         options.adapter.resolve_schema,
         Identity(

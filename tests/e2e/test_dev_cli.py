@@ -91,7 +91,7 @@ def test_up_status_second_up_and_down(mais: Mais, tmp_path: Path) -> None:
     assert len(pids) == 2  # the broker and the registry
     assert all(alive(pid) for pid in pids)
 
-    again = mais("dev", "up", "--port", str(port))
+    again = mais("dev", "up", "--kafka-port", str(port))
     assert again.returncode == 0
     assert "already running" in again.stdout
     assert recorded_pids(tmp_path / "dev") == pids
@@ -112,7 +112,7 @@ def test_up_with_port_taken_names_the_port(mais: Mais) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        result = mais("dev", "up", "--port", str(port))
+        result = mais("dev", "up", "--kafka-port", str(port))
     assert result.returncode != 0
     assert f"port {port}" in result.stderr
     assert "Traceback" not in result.stderr

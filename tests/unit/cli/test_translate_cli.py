@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from exchange.cli import app
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "adapters"
 GOOD_ADT = (
@@ -118,3 +121,41 @@ def test_every_fixture_folder_translates_as_its_golden_files_say() -> None:
     expected = [json.loads(line) for line in (folder / "expected_rejects.jsonl").read_text().splitlines()]
     assert [json.loads(line) for line in result.stderr.splitlines()] == expected
     assert len(result.stdout.splitlines()) == len((folder / "expected.jsonl").read_text().splitlines())
+
+
+RUN_SSDA903 = ["adapter", "run", "--adapter", "ssda903", "--agency", "la202", "--source", "dir:{drop}"]
+SSDA903_LINE = (
+    "error: the ssda903 adapter needs --organisation to be a three-digit DfE local authority number "
+    "(e.g. 202), not 'RX1'"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["translate", "-a", "ssda903", "--organisation", "RX1", "{header}"],
+        [*RUN_SSDA903, "--organisation", "RX1"],
+        [*RUN_SSDA903, "--organisation-id", "RX1"],  # the old name, accepted for one release
+        ["dlq", "replay", "--agency", "la202", "--adapter", "ssda903", "--all", "--organisation", "RX1",
+         "--bootstrap-servers", "127.0.0.1:9"],
+    ],
+)  # fmt: skip
+def test_an_organisation_the_adapter_cannot_use_is_one_usage_line_before_any_record(
+    tmp_path: Path, command: list[str]
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    header = FIXTURES / "ssda903" / "header.csv"
+    args = [a.format(header=header, drop=drop) for a in command]
+    result = _mais(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [SSDA903_LINE]
+
+
+def test_translate_help_shows_a_clean_usage_line() -> None:
+    result = CliRunner().invoke(app, ["translate", "--help"], prog_name="mais", env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    usage = next(line.strip() for line in result.output.splitlines() if "Usage:" in line)
+    assert usage == "Usage: mais translate [OPTIONS] {FILE}..."
+    assert "COMMAND" not in result.output
