@@ -39,6 +39,7 @@ SHARED_OPTIONS: dict[str, str] = {
     "--model": "a person-matching model file",
     "--truth": "truth.csv: labelled pairs of the same person",
     "--link-only": "compare only records of different agencies",
+    "--token-file": "the file of hashed bearer tokens an http: listener accepts",
 }
 """Option names used by more than one command, and their one meaning."""
 
