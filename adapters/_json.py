@@ -1,7 +1,8 @@
 """Reading JSON from other organisations safely: bounded depth, no giant numbers, no NaN.
 
 Python's ``json`` accepts ``NaN`` and ``Infinity`` (not JSON), refuses integers of more than
-4,300 digits with a ``ValueError`` that is not a ``JSONDecodeError``, and nests as deep as the
+4,300 digits with a ``ValueError`` that is not a ``JSONDecodeError``, turns a lone ``\\ud800``
+escape into a string that cannot be written as UTF-8 again, and nests as deep as the
 interpreter's recursion limit, which the code walking the result may then exceed. Everything
 here turns those into a ``parse`` :class:`~exchange.errors.DataError` that says which part of
 the input (``what``) and what was wrong, never the content.
@@ -10,6 +11,7 @@ the input (``what``) and what was wrong, never the content.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NoReturn
 
 from exchange.errors import DataError
@@ -18,6 +20,9 @@ __all__ = ["MAX_DEPTH", "parse_json"]
 
 MAX_DEPTH = 64
 """Deepest nesting of objects and arrays accepted (FHIR resources and exports need far less)."""
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Constant(ValueError):
@@ -47,7 +52,25 @@ def parse_json(data: bytes | str, what: str, *, max_depth: int = MAX_DEPTH) -> A
         raise DataError(f"{what} holds a number too long to read", stage="parse") from None
     if _depth_exceeds(value, max_depth):
         raise DataError(f"{what} is nested more than {max_depth} levels deep", stage="parse")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise DataError(f"{what} holds a lone UTF-16 surrogate escape, which is not text", stage="parse")
     return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string (key or value) holds a surrogate: JSON pairs were already combined."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:

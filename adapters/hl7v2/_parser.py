@@ -227,12 +227,15 @@ def parse_message(data: bytes) -> Message:
 
 
 def _field_at(text: str, index: int, sep: str) -> str:
-    """``SEG-n`` of the character at ``index`` of a message's text (segments end in CR or LF)."""
+    """``SEG-n`` of the character at ``index`` of a message's text (segments end in CR or LF);
+    ``segment N`` when that line does not start with a segment id."""
     begin = max(text.rfind("\r", 0, index), text.rfind("\n", 0, index)) + 1
     line = text[begin:index]
-    name = line[:3] if _SEGMENT_ID.fullmatch(line[:3]) else "segment"
-    number = line.count(sep) + (1 if name == "MSH" else 0)
-    return f"{name}-{number}"
+    if _SEGMENT_ID.fullmatch(text[begin : begin + 3]) is None:
+        lines = text.count("\r", 0, begin) + text.count("\n", 0, begin)
+        return f"segment {lines + 1}"
+    name = text[begin : begin + 3]
+    return f"{name}-{line.count(sep) + (1 if name == 'MSH' else 0)}"
 
 
 def _check_hex_escapes(name: str, fields: list[str], encoding: Encoding) -> None:
