@@ -35,6 +35,7 @@ __all__ = [
 T = TypeVar("T")
 
 WARNINGS = {
+    # a field of a person left out
     "invalid-date-of-birth": "a date of birth that is not a calendar date: left out",
     "invalid-date-of-death": "a date of death that is not a calendar date: left out (still deceased)",
     "invalid-telephone": "a telephone number that is not one: left out",
@@ -42,14 +43,27 @@ WARNINGS = {
     "unknown-gender-code": "a gender code outside the source's vocabulary: left out",
     "unknown-sex-code": "a sex code outside the source's vocabulary: left out",
     "unknown-ethnicity-code": "an ethnicity code outside the source's vocabulary: left out",
-    "invalid-element": "a FHIR element that does not validate and identifies nothing: left out",
-    "episode-start-unknown": "an episode whose source gives no start: dated from when it was recorded",
-    "episode-type-unknown": "an episode whose source gives no type: typed data-absent-reason#unknown",
-    "occurrence-left-out": "an episode or event beside a person that cannot be dated or identified",
-    "missing-code": "an empty code column of an SSDA903 episode: that observation left out",
+    "unknown-relationship": "a FHIR relationship code the standard does not know: left out",
+    "invalid-element": "a FHIR element that does not validate and that the record can do without",
+    # identifiers (exchange.identifiers and the adapters): left out, the record keeps the others
+    "invalid-nhs-number": "an NHS number failing its modulus 11 check",
+    "invalid-upn": "a UPN of the wrong shape or check letter",
+    "invalid-former-upn": "a former UPN of the wrong shape or check letter",
+    "invalid-la-child-id": "an LA child id too long or with control characters",
+    "invalid-local-id": "a local record number too long or unprintable",
+    "unusable-assigning-authority": "an assigning authority that is not a code: the own organisation used",
+    "unusable-reference": "a FHIR reference that is not Type/id",
+    # episodes and events
+    "missing-visit-number": "an HL7 admission without a visit number: the person flows, no episode",
+    "episode-start-unknown": "an EpisodeOfCare without a period: dated from when it was recorded",
+    "episode-end-unknown": "a cancelled EpisodeOfCare without a period: closed when it was recorded",
+    "episode-type-unknown": "an EpisodeOfCare without a type: typed data-absent-reason#unknown",
+    "occurrence-left-out": "an episode or event beside a person that cannot be identified or dated",
+    "unknown-occurrence-code": "a tabular episode or event code outside the mapping's table",
+    "missing-code": "an empty RNE, LS or PLACE of an SSDA903 episode: that observation left out",
 }
-"""The item-1 warning codes shared by adapters, with what each means (identifier warnings are
-:mod:`exchange.identifiers`'); adapters add their own codes where a case is theirs alone."""
+"""Every warning code the adapters use, with what it means: the catalogue ``docs/adapters.md``
+documents and ``mais_adapter_warnings`` counts by."""
 
 # C0 controls except tab, line feed and carriage return; DEL; C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from adapters._fields import WARNINGS
 from exchange.adapter import registered_adapters
 from exchange.codec import AvroCodec
 from exchange.metrics import RuntimeMetrics
@@ -103,3 +104,16 @@ def test_the_person_is_published_without_the_bad_field_and_the_warning_is_counte
     assert any(person.get(other) for other in kept), "the person's other fields are kept"
     assert _counted(metrics, code) == 1.0
     assert sum(_counted(metrics, c) for c, _ in CASES.values()) == 1.0  # and nothing else went wrong
+
+
+def test_every_warning_code_is_catalogued_and_documented() -> None:
+    seen = {
+        json.loads(line)["warning"]
+        for path in FIXTURES.glob("*/expected_warnings.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert {code for code, _ in CASES.values()} | seen <= set(WARNINGS)
+    docs = (FIXTURES.parents[2] / "docs" / "adapters.md").read_text(encoding="utf-8")
+    undocumented = [code for code in WARNINGS if f"`{code}`" not in docs]
+    assert not undocumented, f"docs/adapters.md does not explain {undocumented}"
