@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from adapters.fhir import adapter
 from exchange.adapter import AdapterContext
 from exchange.cli.translate import event_json, translate_files
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "adapters" / "fhir"
 NS = "http://hl7.org/fhir"
@@ -87,24 +87,17 @@ def as_xml(resource: dict[str, Any]) -> bytes:
     return xml.encode() if isinstance(xml, str) else xml
 
 
-def _collect(seen: list[tuple[str, str]]) -> Callable[[str, str], None]:
-    def warn(code: str, message: str) -> None:
-        seen.append((code, message))
-
-    return warn
-
-
 def _outcomes(data: bytes, origin: str) -> list[tuple[Any, ...]]:
     """Per record: its events as ``mais translate`` prints them, its warnings, its reject."""
     results: list[tuple[Any, ...]] = []
     for record in adapter.split(data, origin):
-        seen: list[tuple[str, str]] = []
-        context = AdapterContext("rx1", "RX1", _collect(seen))
+        log = WarningLog()
+        context = AdapterContext("rx1", "RX1", log)
         try:
             events = [event_json(e, "rx1") for e in adapter.translate(record, context)]
-            results.append((events, seen, None))
+            results.append((events, log.warnings, None))
         except DataError as exc:
-            results.append(([], seen, (exc.stage, exc.message)))
+            results.append(([], log.warnings, (exc.stage, exc.message)))
     return results
 
 

@@ -7,6 +7,7 @@ import pytest
 from adapters.cin_census import split, translate
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 
 def _doc(identifiers: str, ethnicity: str = "WBRI", details: str = "", la: str = "202") -> bytes:
@@ -90,10 +91,10 @@ def test_a_file_that_is_not_a_census_is_a_parse_error() -> None:
     assert info.value.stage == "parse"
 
 
-def _warned(data: bytes) -> tuple[list[StandardEvent], list[tuple[str, str]]]:
-    seen: list[tuple[str, str]] = []
-    context = AdapterContext("la202", "202", lambda code, message: seen.append((code, message)))
-    return [event for record in split(data, "t.xml") for event in translate(record, context)], seen
+def _warned(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    log = WarningLog()
+    context = AdapterContext("la202", "202", log)
+    return [event for record in split(data, "t.xml") for event in translate(record, context)], log
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_a_bad_field_of_the_child_is_left_out_with_a_warning_and_the_child_flows
     events, warned = _warned(_doc(identifiers, ethnicity=ethnicity))
     person = events[0].value["person"]
     assert left_out not in person
-    assert [c for c, _ in warned] == [code]
+    assert warned.codes == [code]
     assert len(events) == 2  # the child and its CIN episode
 
 
@@ -132,8 +133,8 @@ def test_an_episode_that_cannot_be_dated_is_left_out_and_the_child_and_other_epi
         "C1/2024-01-01",
         "C1/2024-01-01/cin-plan/2024-03-01",
     ]
-    assert [c for c, _ in warned] == ["occurrence-left-out"] * 3
-    assert [m.split(" ")[0].rstrip(":") for _, m in warned] == [
+    assert warned.codes == ["occurrence-left-out"] * 3
+    assert [m.split(" ")[0].rstrip(":") for m in warned.messages] == [
         "CINdetails[1]/Section47[1]",
         "CINdetails[1]/ChildProtectionPlans[1]",
         "CINdetails[2]",

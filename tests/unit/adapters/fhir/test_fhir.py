@@ -11,6 +11,7 @@ import pytest
 from adapters.fhir import split, to_fhir, translate
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 PATIENT: dict[str, Any] = {
     "resourceType": "Patient",
@@ -34,11 +35,15 @@ PATIENT: dict[str, Any] = {
 }
 
 
-def _events(document: dict[str, Any], warnings: list[str] | None = None) -> list[StandardEvent]:
-    seen = warnings if warnings is not None else []
-    context = AdapterContext("rx1", "RX1", lambda code, message: seen.append(code))
+def _warned(document: dict[str, Any]) -> tuple[list[StandardEvent], WarningLog]:
+    seen = WarningLog()
+    context = AdapterContext("rx1", "RX1", seen)
     data = json.dumps(document).encode()
-    return [e for record in split(data, "f.json") for e in translate(record, context)]
+    return [e for record in split(data, "f.json") for e in translate(record, context)], seen
+
+
+def _events(document: dict[str, Any]) -> list[StandardEvent]:
+    return _warned(document)[0]
 
 
 def test_patient_maps_to_person_with_partial_birth_date_and_ons_ethnicity() -> None:
@@ -66,10 +71,9 @@ def test_invalid_nhs_number_is_left_out_with_a_warning() -> None:
     patient = dict(
         PATIENT, identifier=[{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765918"}]
     )
-    warnings: list[str] = []
-    (event,) = _events(patient, warnings)
+    (event,), warnings = _warned(patient)
     assert [i["value"] for i in event.value["person"]["identifier"]] == ["pat-1"]
-    assert warnings == ["invalid-nhs-number"]
+    assert warnings.codes == ["invalid-nhs-number"]
 
 
 def test_bundle_references_by_full_url_resolve_to_the_patient() -> None:
@@ -112,13 +116,6 @@ def test_cancelled_episode_of_care_closes_the_episode() -> None:
 EPISODE = {"resourceType": "EpisodeOfCare", "id": "e", "status": "active", "patient": {"reference": "P/p"}}
 
 
-def _warned(document: dict[str, Any]) -> tuple[list[StandardEvent], list[tuple[str, str]]]:
-    seen: list[tuple[str, str]] = []
-    context = AdapterContext("rx1", "RX1", lambda code, message: seen.append((code, message)))
-    data = json.dumps(document).encode()
-    return [e for record in split(data, "f.json") for e in translate(record, context)], seen
-
-
 @pytest.mark.parametrize(
     ("element", "value", "code", "where"),
     [
@@ -144,8 +141,8 @@ def test_a_bad_element_is_left_out_with_a_warning_naming_it_not_its_value(
     )
     (event,) = events
     assert event.value["person"]["name"][0]["familyName"] == ["Doe"]
-    assert [c for c, _ in warned] == [code]
-    message = warned[0][1]
+    assert warned.codes == [code]
+    message = warned.messages[0]
     assert message.startswith(where)
     assert json.dumps(value).strip('"') not in message
     assert "Jane Doe" not in message
@@ -164,7 +161,7 @@ def test_one_bad_repetition_is_left_out_and_the_others_kept() -> None:
         {"name": "Other", "email": [], "telephone": ["0113 496 0000"]}
     ]
     assert "dateOfBirth" not in events[0].value["person"]
-    assert [c for c, _ in warned] == ["invalid-date-of-birth", "invalid-telephone"]
+    assert warned.codes == ["invalid-date-of-birth", "invalid-telephone"]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +202,7 @@ def test_an_episode_of_care_without_period_or_type_flows_dated_when_recorded() -
             "display": "Unknown",
         }
     ]
-    assert [c for c, _ in warned] == ["episode-start-unknown", "episode-type-unknown"]
+    assert warned.codes == ["episode-start-unknown", "episode-type-unknown"]
 
 
 def test_events_without_a_fhir_form_are_refused() -> None:

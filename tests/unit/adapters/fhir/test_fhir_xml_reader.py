@@ -10,6 +10,7 @@ from adapters.fhir import split, translate
 from adapters.fhir._xml import xml_document
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 PATIENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Patient xmlns="http://hl7.org/fhir">
@@ -33,9 +34,8 @@ PATIENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _events(data: bytes, seen: list[str] | None = None) -> list[StandardEvent]:
-    warned = seen if seen is not None else []
-    context = AdapterContext("rx1", "RX1", lambda code, message: warned.append(code))
+def _events(data: bytes, seen: WarningLog | None = None) -> list[StandardEvent]:
+    context = AdapterContext("rx1", "RX1", seen if seen is not None else WarningLog())
     return [e for record in split(data, "p.xml") for e in translate(record, context)]
 
 
@@ -64,9 +64,9 @@ def test_an_xml_patient_maps_like_its_json() -> None:
 
 
 def test_an_unknown_element_is_left_out_with_a_warning_like_in_json() -> None:
-    seen: list[str] = []
+    seen = WarningLog()
     (event,) = _events(PATIENT.replace(b"<gender", b'<nickname value="x"/><gender'), seen)
-    assert seen == ["invalid-element"]
+    assert seen.codes == ["invalid-element"]
     assert event.value["person"]["genderCode"] == "FEMALE"
 
 

@@ -14,6 +14,7 @@ from adapters.hl7v2 import translate
 from exchange.adapter import AdapterContext, SourceRecord, StandardEvent
 from exchange.errors import DataError
 from exchange.identifiers import NHS_NUMBER_SYSTEM
+from exchange.testing import WarningLog
 
 MRN = "https://mais-exchange.org/Id/local/RX1/mrn"
 VISIT = "https://mais-exchange.org/Id/local/RX1/visit"
@@ -31,18 +32,8 @@ def _pv1(visit: str = "V1^^^RX1^VN", admit: str = "20240301100000", discharge: s
     return "PV1" + "|".join(fields)
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.codes: list[str] = []
-        self.messages: list[str] = []
-
-    def __call__(self, code: str, message: str) -> None:
-        self.codes.append(code)
-        self.messages.append(message)
-
-
-def _run(data: bytes) -> tuple[list[StandardEvent], Collector]:
-    warn = Collector()
+def _run(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    warn = WarningLog()
     events = list(translate(SourceRecord(data, "t"), AdapterContext("rx1", "RX1", warn)))
     return events, warn
 

@@ -8,6 +8,7 @@ from adapters.ssda903 import recognise, translate
 from adapters.ssda903._tables import split_table
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 EPISODES = (
     b"CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
@@ -75,10 +76,10 @@ def test_the_organisation_must_be_an_la_number() -> None:
 HEADER = b"CHILD,SEX,DOB,ETHNIC,UPN\n"
 
 
-def _warned(data: bytes) -> tuple[list[StandardEvent], list[tuple[str, str]]]:
-    seen: list[tuple[str, str]] = []
-    context = AdapterContext("la202", "202", lambda code, message: seen.append((code, message)))
-    return [e for record in split_table(data, "f.csv") for e in translate(record, context)], seen
+def _warned(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    log = WarningLog()
+    context = AdapterContext("la202", "202", log)
+    return [e for record in split_table(data, "f.csv") for e in translate(record, context)], log
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ def _warned(data: bytes) -> tuple[list[StandardEvent], list[tuple[str, str]]]:
 def test_a_bad_field_of_a_header_row_is_left_out_with_a_warning(row: bytes, left_out: str, code: str) -> None:
     (event,), warned = _warned(HEADER + row)
     assert left_out not in event.value["person"]
-    assert [c for c, _ in warned] == [code]
+    assert warned.codes == [code]
 
 
 def test_an_episode_without_a_legal_status_keeps_its_other_observations() -> None:
@@ -101,7 +102,7 @@ def test_an_episode_without_a_legal_status_keeps_its_other_observations() -> Non
     observations = event.value["serviceEpisode"]["finding"][0]["observation"]
     assert "legal-status" not in str(observations)
     assert "placement-type" in str(observations)
-    assert warned == [("missing-code", "LS is empty; that observation left out")]
+    assert warned.warnings == [("missing-code", "LS is empty; that observation left out")]
 
 
 def test_one_unreadable_row_rejects_that_row_only() -> None:

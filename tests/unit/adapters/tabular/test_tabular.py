@@ -10,6 +10,7 @@ from adapters.tabular import known_mappings, load_mapping, translate
 from adapters.tabular._engine import split_rows
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import ConfigError, DataError
+from exchange.testing import WarningLog
 
 CUSTOM = """
 [source]
@@ -106,10 +107,10 @@ def test_a_row_with_a_wrong_number_of_fields_is_rejected_alone() -> None:
 HOUSING = b"CaseRef,ApplicantRef,ApproachDate,DecisionDate,DutyOutcome,DateOfBirth,Phone\n"
 
 
-def _warned(data: bytes) -> tuple[list[StandardEvent], list[tuple[str, str]]]:
-    seen: list[tuple[str, str]] = []
-    context = AdapterContext("la202", "202", lambda code, message: seen.append((code, message)))
-    return [e for record in split_rows(data, "f") for e in translate(record, context)], seen
+def _warned(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    log = WarningLog()
+    context = AdapterContext("la202", "202", log)
+    return [e for record in split_rows(data, "f") for e in translate(record, context)], log
 
 
 @pytest.mark.parametrize(
@@ -129,13 +130,13 @@ def test_a_bad_field_is_left_out_with_a_warning_and_the_person_and_event_flow(
     events, warned = _warned(HOUSING + row)
     assert [e.entity for e in events] == ["person", "event"]
     assert left_out not in events[0].value["person"]
-    assert [c for c, _ in warned] == [code]
+    assert warned.codes == [code]
 
 
 def test_an_event_that_cannot_be_dated_is_left_out_and_the_person_flows() -> None:
     events, warned = _warned(HOUSING + b"H1,A1,01/01/2024,,MD,01/02/2010,\n")
     assert [e.entity for e in events] == ["person"]
-    assert warned == [("occurrence-left-out", "housing-case: DecisionDate is empty; left out")]
+    assert warned.warnings == [("occurrence-left-out", "housing-case: DecisionDate is empty; left out")]
 
 
 @pytest.mark.parametrize(
