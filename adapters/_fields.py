@@ -96,9 +96,12 @@ def telephone(raw: str, where: str, warn: Warn) -> str | None:
     text = raw.strip()
     if not text:
         return None
+    low, high = _PHONE_DIGITS
+    compact = text.replace(" ", "")
+    if compact.isascii() and compact.isdigit() and low <= len(compact) <= high:  # the usual case
+        return text
     number = _EXTENSION.sub("", text)
     digits = sum(c.isdigit() for c in number)
-    low, high = _PHONE_DIGITS
     if _PHONE.fullmatch(number) is None or not low <= digits <= high:
         warn("invalid-telephone", f"{where} is not a telephone number; left out")
         return None

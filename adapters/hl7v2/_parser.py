@@ -39,6 +39,7 @@ _AUTO = "auto"
 """Charset of a pure-ASCII message without MSH-18: its ``\\X..\\`` bytes are UTF-8 if valid, else
 Windows-1252."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\r\n"  # ASCII bytes that are no control character
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,8 @@ def parse_message(data: bytes) -> Message:
     encoding = _encoding(text, charset)
     if "\n" in text:
         text = text.replace("\r\n", "\r").replace("\n", "\r")
-    control = _CONTROL.search(text)
+    # fast path: ASCII bytes with nothing but printable characters, tabs and line ends
+    control = None if data.isascii() and not data.translate(None, _PRINTABLE) else _CONTROL.search(text)
     if control is not None:
         where = _field_at(text, control.start(), encoding.field)
         raise DataError(f"{where} holds a control character", stage="parse")
