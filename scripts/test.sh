@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
+bash scripts/install-openssl.sh  # the openssl tool: docs/runtime.md makes certificates with it (tested)
 
 echo "== ruff"
 .venv/bin/ruff check .
