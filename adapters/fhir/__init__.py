@@ -18,7 +18,7 @@ from adapters._sniff import looks_like
 from adapters._standard import validate_events
 from adapters.fhir._inbound import map_resource
 from adapters.fhir._outbound import to_fhir
-from adapters.fhir._resources import check_text, entries, load_json, validate_resource
+from adapters.fhir._resources import entries, load_json, reject_control_characters, validate_resource
 from adapters.fhir._xml import is_xml, xml_document
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
 from exchange.errors import DataError
@@ -87,7 +87,7 @@ def translate(record: SourceRecord, context: AdapterContext) -> Sequence[Standar
     if not isinstance(resource, dict) or not resource:
         raise DataError("record is not a FHIR resource", stage="parse")
     kind, resource = validate_resource(resource, context.warn)
-    check_text(resource, kind)
+    reject_control_characters(resource, kind)
     events = map_resource(kind, resource, context)
     validate_events(events)
     return events

@@ -27,7 +27,7 @@ from adapters._json import MAX_DEPTH, parse_json
 from exchange.errors import DataError
 from exchange.identifiers import Warn
 
-__all__ = ["MODELS", "check_text", "entries", "load_json", "validate_resource"]
+__all__ = ["MODELS", "entries", "load_json", "reject_control_characters", "validate_resource"]
 
 MODELS: dict[str, Any] = {
     "Patient": Patient,
@@ -153,7 +153,7 @@ def _leave_out(kind: str, resource: dict[str, Any], errors: Any, warn: Warn) -> 
     return pruned
 
 
-def check_text(node: Any, where: str) -> None:
+def reject_control_characters(node: Any, where: str) -> None:
     """A DataError naming the element of the first text holding control characters, if any.
 
     Run on validated resources only: their element names are the model's, not the input's.
