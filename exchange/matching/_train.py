@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exchange.matching._compare import COMPARISONS, LEVELS, TF_FIELDS, compare
+from exchange.matching._compare import COMPARISONS, LEVELS, compare
 from exchange.matching._link import candidate_pairs
-from exchange.matching._model import Comparison, Level, Model, Thresholds
+from exchange.matching._model import Comparison, Level, Model, Thresholds, term_frequencies
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import hard_rule
 
@@ -95,19 +95,6 @@ def _em(
         if change < settings.tolerance:
             break
     return m, share
-
-
-def _term_frequencies(records: Sequence[MatchRecord], keep: int) -> dict[str, tuple[dict[str, float], float]]:
-    out: dict[str, tuple[dict[str, float], float]] = {}
-    for name, getter in TF_FIELDS.items():
-        counts = Counter(v for r in records if (v := getter(r)) is not None)
-        total = sum(counts.values())
-        if not total:
-            out[name] = ({}, 0.0)
-            continue
-        table = {value: round(c / total, 6) for value, c in counts.most_common(keep) if c > 1}
-        out[name] = (table, 1.0 / total)
-    return out
 
 
 _SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -257,7 +244,7 @@ def train(
     else:
         total_pairs = n * (n - 1) / 2
     prior = min(max(matches / total_pairs, 1e-12), 0.5)
-    tf = _term_frequencies(items, settings.term_frequencies)
+    tf = term_frequencies(items, settings.term_frequencies)
     comparisons = []
     for f, (name, _) in enumerate(COMPARISONS):
         levels = tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
