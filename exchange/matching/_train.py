@@ -37,6 +37,11 @@ class TrainingSettings:
     """How many of the most common values of each name field to keep."""
     link_only: bool = False
     """Pairs within one source are never compared (two data sets linked to each other)."""
+    em_pairs: int = 20_000
+    """Pairs compared in each EM session, drawn at random from the session's blocks."""
+    blocked_pairs: int = 50_000
+    """Candidate pairs compared to estimate the share of matches among them (drawn at random;
+    with a truth every candidate pair is compared)."""
 
 
 def _level_counts(vectors: Mapping[Vector, float]) -> list[list[float]]:
@@ -128,19 +133,20 @@ def _session_vectors(
             blocks.setdefault(key, []).append(i)
     rng = random.Random(settings.seed)  # noqa: S311 - sampling pairs, not secrets
     drop = {_FIELD_INDEX[name] for name in excluded}
-    seen: set[tuple[int, int]] = set()
-    vectors: Counter[Vector] = Counter()
+    pairs: set[tuple[int, int]] = set()
     for block in blocks.values():
         members = rng.sample(block, _SESSION_CAP) if len(block) > _SESSION_CAP else block
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
-                pair = (i, j) if i < j else (j, i)
-                a, b = records[i], records[j]
-                if pair in seen or (settings.link_only and a.source == b.source):
-                    continue
-                seen.add(pair)
-                vector = compare(a, b)
-                vectors[tuple(None if f in drop else v for f, v in enumerate(vector))] += 1
+                if not (settings.link_only and records[i].source == records[j].source):
+                    pairs.add((i, j) if i < j else (j, i))
+    chosen = sorted(pairs)
+    if len(chosen) > settings.em_pairs:
+        chosen = rng.sample(chosen, settings.em_pairs)
+    vectors: Counter[Vector] = Counter()
+    for i, j in chosen:
+        vector = compare(records[i], records[j])
+        vectors[tuple(None if f in drop else v for f, v in enumerate(vector))] += 1
     return vectors
 
 
@@ -224,7 +230,12 @@ def train(
     u = _proportions(_level_counts(_random_vectors(items, settings)), 0.5)
     blocked: Counter[Vector] = Counter()
     labelled: Counter[Vector] = Counter()
-    for i, j in candidate_pairs(items, link_only=settings.link_only):
+    pairs = list(candidate_pairs(items, link_only=settings.link_only))
+    scale = 1.0
+    if truth is None and len(pairs) > settings.blocked_pairs:
+        sampled = random.Random(settings.seed).sample(pairs, settings.blocked_pairs)  # noqa: S311
+        scale, pairs = len(pairs) / len(sampled), sampled
+    for i, j in pairs:
         a, b = items[i], items[j]
         if hard_rule(a, b, placeholder):
             continue
@@ -237,7 +248,7 @@ def train(
         matches = float(sum(labelled.values()))
     else:
         m = _estimate_m(items, u, settings)
-        matches = _share_of_matches(blocked, m, u, settings) * sum(blocked.values())
+        matches = _share_of_matches(blocked, m, u, settings) * sum(blocked.values()) * scale
     if settings.link_only:
         sizes = Counter(r.source for r in items)
         total_pairs = (n * n - sum(c * c for c in sizes.values())) / 2
