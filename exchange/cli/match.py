@@ -174,6 +174,7 @@ def link_command(
             ("B-cubed precision", accuracy.bcubed_precision),
             ("B-cubed recall", accuracy.bcubed_recall),
             ("blocking ceiling", accuracy.blocking_ceiling or 0.0),
+            ("reachable ceiling", accuracy.reachable_ceiling or 0.0),
         ):
             table.add_row(name, f"{value:.4f}")
     _err.print(table)
