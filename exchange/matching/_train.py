@@ -204,6 +204,22 @@ def _share_of_matches(
     return share
 
 
+def _no_worse_than_different(levels: tuple[Level, ...]) -> tuple[Level, ...]:
+    """Levels whose weight is at least the last ("different") level's.
+
+    EM gives m near 0 to a level it never sees among matches (no postcode in the same sector but
+    not the same, in generated samples), which would make a near miss count against a pair more
+    than a total disagreement does. Such a level's m is raised until its weight equals the
+    "different" level's (m then no longer sums to 1; the weights are what scoring uses).
+    """
+    last = levels[-1]
+    floor = last.weight
+    raised = tuple(
+        Level(lv.label, max(lv.u, 1e-9) * 2.0**floor, lv.u) if lv.weight < floor else lv for lv in levels[:-1]
+    )
+    return (*raised, last)
+
+
 def train(
     records: Iterable[MatchRecord],
     *,
@@ -258,7 +274,9 @@ def train(
     tf = term_frequencies(items, settings.term_frequencies)
     comparisons = []
     for f, (name, _) in enumerate(COMPARISONS):
-        levels = tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
+        levels = _no_worse_than_different(
+            tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
+        )
         table, floor = tf.get(name, ({}, 0.0))
         comparisons.append(Comparison(name, levels, table, floor))
     text = description or f"{n} records; m by {'labelled pairs' if truth is not None else 'EM'}"
