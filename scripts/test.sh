@@ -13,6 +13,8 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy (strict)"
 .venv/bin/mypy
+echo "== HAPI FHIR validator (fetched once from Maven Central; the tests run it offline)"
+.venv/bin/python tests/fhir_validator.py fetch
 echo "== pytest"
 set +e
 # test brokers keep their state under .mais/pytest so a leftover one can be found and stopped

@@ -40,6 +40,8 @@ SHARED_OPTIONS: dict[str, str] = {
     "--truth": "truth.csv: labelled pairs of the same person",
     "--link-only": "compare only records of different agencies",
     "--token-file": "the file of hashed bearer tokens an http: listener accepts",
+    "--topic": "the Kafka topic the command keeps its state in or reads",
+    "--audit-key": "the Ed25519 signing key of the command's audit writer",
 }
 """Option names used by more than one command, and their one meaning."""
 
