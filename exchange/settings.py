@@ -75,6 +75,23 @@ class KafkaSettings(BaseSettings):
             conf["ssl.ca.location"] = str(self.ssl_ca_location)
         return conf
 
+    def environment(self) -> dict[str, str]:
+        """These settings as ``MAIS_KAFKA_*`` variables, secret included: for a child process's
+        environment or a client settings file only, never for printing or logging."""
+        env = {
+            "MAIS_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "MAIS_KAFKA_SECURITY_PROTOCOL": self.security_protocol,
+        }
+        if self.sasl_mechanism is not None:
+            env["MAIS_KAFKA_SASL_MECHANISM"] = self.sasl_mechanism
+        if self.sasl_username is not None:
+            env["MAIS_KAFKA_SASL_USERNAME"] = self.sasl_username
+        if self.sasl_password is not None:
+            env["MAIS_KAFKA_SASL_PASSWORD"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location is not None:
+            env["MAIS_KAFKA_SSL_CA_LOCATION"] = str(self.ssl_ca_location)
+        return env
+
     def aiokafka_config(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka clients."""
         conf: dict[str, Any] = {

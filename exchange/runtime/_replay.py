@@ -26,7 +26,7 @@ from exchange.runtime._pipeline import Pipeline, UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
-from exchange.topics import dlq_topic, progress_topic
+from exchange.topics import client_id, dlq_topic, progress_topic
 
 __all__ = ["ReplayReport", "read_dlq", "replay", "replayed_coordinates"]
 
@@ -99,7 +99,7 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     """Send ``entries`` through ``ctx.pipeline`` again; see the module documentation."""
     store = ProgressStore(ctx.kafka, progress_topic(ctx.agency), _REPLAY_PROGRESS)
     store.ensure_topic()
-    writer = TransactionalWriter(ctx.kafka, f"mais-dlq-replay.{ctx.agency}.{ctx.adapter_name}")
+    writer = TransactionalWriter(ctx.kafka, client_id(ctx.agency, "dlq-replay", ctx.adapter_name))
     writer.init()
     store.load()
     report = ReplayReport()
