@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,9 @@ class KafkaSettings(BaseSettings):
     sasl_password: SecretStr | None = None
     ssl_ca_location: Path | None = None
     client_id: str = "mais-exchange"
+    group_prefix: str = "mais-"
+    """Start of the consumer group ids that tools make up for themselves (``mais tail``): on a
+    secured exchange a principal may only use groups under its own prefix (``mais.<agency>.``)."""
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -57,6 +61,10 @@ class KafkaSettings(BaseSettings):
                 "sasl_username and sasl_password"
             )
         return self
+
+    def scratch_group(self, purpose: str) -> str:
+        """A fresh consumer group id for a reader that never commits (``purpose`` names it)."""
+        return f"{self.group_prefix}{purpose}.{uuid.uuid4().hex}"
 
     def confluent_config(self) -> dict[str, str]:
         """Configuration keys for confluent-kafka (librdkafka) clients."""
@@ -90,6 +98,8 @@ class KafkaSettings(BaseSettings):
             env["MAIS_KAFKA_SASL_PASSWORD"] = self.sasl_password.get_secret_value()
         if self.ssl_ca_location is not None:
             env["MAIS_KAFKA_SSL_CA_LOCATION"] = str(self.ssl_ca_location)
+        if self.group_prefix != "mais-":
+            env["MAIS_KAFKA_GROUP_PREFIX"] = self.group_prefix
         return env
 
     def aiokafka_config(self) -> dict[str, Any]:

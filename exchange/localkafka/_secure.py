@@ -62,6 +62,9 @@ def _principal(cluster: LocalKafkaCluster, name: str) -> KafkaSettings:
         update={
             "sasl_username": name,
             "sasl_password": stored_secret(cluster.secrets_dir / f"{name}.password"),
+            "client_id": name,
+            # the only consumer groups it may use: the monitor describes groups under mais.
+            "group_prefix": "mais.monitor." if name == MONITOR_PRINCIPAL else f"{name}-",
         }
     )
 

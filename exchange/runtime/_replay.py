@@ -46,7 +46,7 @@ def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list
     topic = dlq_topic(agency)
     config: dict[str, Any] = {
         **kafka.confluent_config(),
-        "group.id": f"mais-dlq-reader-{uuid.uuid4().hex}",
+        "group.id": f"{topic}.reader.{uuid.uuid4().hex}",  # under the agency's prefix
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
         "enable.partition.eof": True,

@@ -73,5 +73,9 @@ def monitor_rules(agencies: Iterable[str]) -> list[AclRule]:
 
 
 def registry_rules(topic: str) -> list[AclRule]:
-    """What the schema registry may do: use its state topic (created beforehand by the operator)."""
-    return [AclRule("topic", topic, "literal", ("Read", "Write", "Describe"))]
+    """What the schema registry may do: use its state topic (created beforehand by the operator),
+    reading it through consumer groups of its own that never commit."""
+    return [
+        AclRule("topic", topic, "literal", ("Read", "Write", "Describe")),
+        AclRule("group", "mais-registry-", "prefix", ("Describe",)),
+    ]
