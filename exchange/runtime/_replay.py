@@ -39,6 +39,8 @@ class ReplayReport:
     events: int = 0
     failed_again: int = 0
     skipped: int = 0
+    outcomes: dict[str, str] = dataclasses.field(default_factory=dict)
+    """entry coordinate -> ``delivered``, ``failed-again`` or ``skipped`` (replayed before)."""
 
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
@@ -107,6 +109,7 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     for entry in entries:
         if store.get(entry.coordinate).complete:
             report.skipped += 1
+            report.outcomes[entry.coordinate] = "skipped"
         else:
             pending.append(entry)
     pipelines: dict[str, Pipeline] = {}
@@ -162,6 +165,7 @@ def _replay_chunk(
         report.replayed += 1
         report.events += len(result.outputs)
         report.failed_again += 1 if result.rejects else 0
+        report.outcomes[entry.coordinate] = "failed-again" if result.rejects else "delivered"
 
 
 def _pipeline_for(base: Pipeline, source: str, pipelines: dict[str, Pipeline]) -> Pipeline:
