@@ -216,6 +216,29 @@ class SchemaRegistryClient:
         """The latest version registered under ``subject``."""
         return _registered(self._call("GET", f"/subjects/{_quote(subject)}/versions/latest", None), subject)
 
+    def subjects(self) -> list[str]:
+        """Every subject the registry holds."""
+        return [str(s) for s in self._call_list("/subjects")]
+
+    def versions(self, subject: str) -> list[int]:
+        """The version numbers registered under ``subject``."""
+        return [int(v) for v in self._call_list(f"/subjects/{_quote(subject)}/versions")]
+
+    def _call_list(self, path: str) -> list[Any]:
+        try:
+            response = self._http.get(path)
+        except httpx.TransportError as exc:
+            raise TransientError(f"schema registry unreachable ({type(exc).__name__})") from exc
+        if response.status_code in (401, 403):
+            raise RegistryForbiddenError(f"schema registry refused GET {path}: {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, list):
+            raise TransientError(f"schema registry answered {response.status_code} to GET {path}")
+        return body
+
     def get_compatibility(self, subject: str | None = None) -> str:
         """The compatibility level of ``subject`` (falling back to the global one), or the global one."""
         path = f"/config/{_quote(subject)}?defaultToGlobal=true" if subject else "/config"
