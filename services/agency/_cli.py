@@ -173,3 +173,42 @@ def acls(
     for rule in definition.acl_rules():
         table.add_row(rule.resource, rule.name, rule.pattern, ", ".join(rule.operations))
     _out.print(table)
+
+
+@app.command("registry-user")
+def registry_user(
+    name: Annotated[str, typer.Argument(help="The user: an agency id, mais-monitor, or the operator.")],
+    role: Annotated[
+        str, typer.Option(help="reader (reads, looks up) or operator (also registers).")
+    ] = "reader",
+    users_file: Annotated[
+        Path | None, typer.Option(help="The registry's users file (default: MAIS_REGISTRY_USERS_FILE).")
+    ] = None,
+) -> None:
+    """Add or replace NAME in the registry's users file; the password is read from standard input.
+
+    For registries whose users are not managed by `mais agency add` (e.g. on Kubernetes, where the
+    agency's password is in the secret of its KafkaUser).
+    """
+    import sys  # noqa: PLC0415
+
+    from exchange.security import RegistryUsers  # noqa: PLC0415
+
+    if role not in ("reader", "operator"):
+        raise ConfigError(f"unknown role {role!r}", hint="use --role reader or --role operator")
+    path = users_file or (
+        Path(os.environ["MAIS_REGISTRY_USERS_FILE"]) if "MAIS_REGISTRY_USERS_FILE" in os.environ else None
+    )
+    if path is None:
+        raise ConfigError("no users file given", hint="pass --users-file or set MAIS_REGISTRY_USERS_FILE")
+    password = (
+        typer.prompt(f"password of {name}", hide_input=True)
+        if sys.stdin.isatty()
+        else sys.stdin.readline().strip()
+    )
+    if not password:
+        raise ConfigError("empty password", hint="give the password on standard input")
+    users = RegistryUsers.load(path, missing_ok=True)
+    users.set(name, "operator" if role == "operator" else "reader", password)
+    users.save()
+    _err.print(f"{escape(name)} ({role}) is in {escape(str(path))}.")
