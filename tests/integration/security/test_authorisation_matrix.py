@@ -137,6 +137,20 @@ def test_an_agency_reads_a_granted_topic_and_nothing_else_of_another_agency(matr
             assert value is None
 
 
+def test_an_agency_cannot_even_see_topics_it_may_not_describe(matrix: Matrix) -> None:
+    alpha, beta, gamma = matrix.alpha, matrix.beta, matrix.gamma
+    visible = set(AdminClient(_conf(alpha.kafka)).list_topics(timeout=30).topics)
+    assert entity_topic(alpha.agency, "person") in visible
+    assert entity_topic(beta.agency, "person") in visible  # granted
+    hidden = {
+        entity_topic(beta.agency, "episode"),
+        dlq_topic(beta.agency),
+        entity_topic(gamma.agency, "person"),
+    }
+    assert not hidden & visible
+    assert "_schemas" not in visible and "__consumer_offsets" not in visible
+
+
 def test_writing_to_another_agencys_topic_is_refused_and_writes_nothing(matrix: Matrix) -> None:
     alpha, beta = matrix.alpha, matrix.beta
     operator = matrix.exchange.stack.operator
