@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import adapter, dev, dlq, run, samples, schemas, translate
+from exchange.cli import adapter, dev, dlq, match, run, samples, schemas, translate
 from exchange.cli._services import service_commands
 from exchange.errors import MaisError
 
@@ -33,6 +33,7 @@ app.add_typer(translate.app, name="translate")
 app.add_typer(samples.app, name="samples")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(match.app, name="match")
 app.add_typer(run.app)  # top-level commands: mais run, mais tail
 for _name, _commands in service_commands():
     app.add_typer(_commands, name=_name)
