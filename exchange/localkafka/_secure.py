@@ -20,7 +20,7 @@ from exchange.localkafka._cluster import LocalKafkaCluster
 from exchange.localkafka._registry_process import LocalRegistry
 from exchange.localkafka._secrets import stored_secret
 from exchange.registry_client import RegistrySettings
-from exchange.security import RegistryUsers, SecurityAdmin, monitor_rules, registry_rules
+from exchange.security import RegistryUsers, Role, SecurityAdmin, monitor_rules, registry_rules
 from exchange.settings import KafkaSettings
 from exchange.topics import TopicSpec
 
@@ -110,12 +110,13 @@ def provision(
         admin.sync_acls(settings.sasl_username, rules)
     stack = stack_settings(cluster, registry)
     users = RegistryUsers.load(registry.users_file, missing_ok=True)
-    for name, role, secret in (
+    roles: tuple[tuple[str, Role, SecretStr | None], ...] = (
         ("admin", "operator", stack.operator.sasl_password),
         (MONITOR_PRINCIPAL, "reader", stack.monitor.sasl_password),
-    ):
+    )
+    for name, role, secret in roles:
         if secret is not None and users.authenticate(name, secret.get_secret_value()) is None:
-            users.set(name, "operator" if role == "operator" else "reader", secret.get_secret_value())
+            users.set(name, role, secret.get_secret_value())
     users.save()
     if registry.running_pid() is None:
         registry.start(cluster.bootstrap_servers, topic=topic, timeout=timeout, kafka=registry_kafka)
