@@ -7,6 +7,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from exchange.cli import tokens
+from exchange.cli._ingress_options import (
+    AllowClientOption,
+    InsecureOption,
+    TlsCertOption,
+    TlsClientCaOption,
+    TlsKeyOption,
+    TokenFileOption,
+    ingress_settings,
+)
 from exchange.cli._runtime_options import (
     AgencyOption,
     BootstrapOption,
@@ -23,6 +33,7 @@ from exchange.runtime import RunOptions, parse_source, resolve_adapter, run_adap
 from exchange.runtime._txn import TransactionFencedError
 
 app = typer.Typer(help="Run adapters: legacy records in, standard events out.", no_args_is_help=True)
+app.add_typer(tokens.app, name="tokens")
 
 _err = Console(stderr=True, highlight=False)
 _STRATEGIES = {
@@ -63,6 +74,12 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     ] = True,
     bootstrap_servers: BootstrapOption = None,
     registry_url: RegistryOption = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_client_ca: TlsClientCaOption = None,
+    tls_allow_client: AllowClientOption = None,
+    token_file: TokenFileOption = None,
+    insecure: InsecureOption = False,
 ) -> None:
     """Run ADAPTER for AGENCY from SOURCE until SIGTERM (drains, commits, exits 0)."""
     configure_logging(log_level)
@@ -85,6 +102,14 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         subject_strategy=_STRATEGIES[subject_strategy],
         batch_size=batch_size,
         ops_interval_s=5.0 if ops else None,
+        ingress=ingress_settings(
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            tls_client_ca=tls_client_ca,
+            allowed_clients=tls_allow_client,
+            token_file=token_file,
+            insecure=insecure,
+        ),
     )
     try:
         run_adapter(options)

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from exchange.errors import ConfigError
+from exchange.ingress import is_loopback
 from exchange.runtime import DirectorySource, ListenerSource, SourceSpec, parse_source
 from exchange.topics import validate_agency
 
@@ -67,6 +68,11 @@ class AdapterEntry(BaseModel):
             isinstance(spec, ListenerSource) and spec.kind == "mllp"
         ):
             raise ValueError("mais run feeds dir:PATH and mllp:HOST:PORT sources")
+        if isinstance(spec, ListenerSource) and not is_loopback(spec.host):
+            raise ValueError(
+                "mais run's MLLP listeners run without TLS, for this machine only: use 127.0.0.1 "
+                "(run `mais adapter run` with --tls-cert for senders on other machines)"
+            )
         return value
 
     def source_spec(self, state_dir: Path) -> SourceSpec:

@@ -9,11 +9,12 @@ are retried with backoff; SIGTERM drains, commits and exits cleanly. See ``docs/
 from __future__ import annotations
 
 from exchange.runtime._control import StopSignal
-from exchange.runtime._dlq import DlqEntry, Reject
+from exchange.runtime._dlq import DlqEntry, Reject, dlq_headers
 from exchange.runtime._pipeline import Identity, OutMessage, Pipeline, UnitResult
 from exchange.runtime._replay import read_dlq, replay
 from exchange.runtime._runner import LoadedAdapter, RunOptions, build_pipeline, resolve_adapter, run_adapter
 from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec, parse_source
+from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
 
 __all__ = [
     "DirectorySource",
@@ -23,13 +24,17 @@ __all__ = [
     "ListenerSource",
     "LoadedAdapter",
     "OutMessage",
+    "PermanentDeliveryError",
     "Pipeline",
     "Reject",
     "RunOptions",
     "SourceSpec",
     "StopSignal",
+    "TransactionFencedError",
+    "TransactionalWriter",
     "UnitResult",
     "build_pipeline",
+    "dlq_headers",
     "parse_source",
     "read_dlq",
     "replay",

@@ -4,7 +4,8 @@ A replay runs in Kafka transactions, like the runtime: for each chosen DLQ entry
 (or, if it fails again, one new DLQ entry with ``mais_dlq_replays`` increased) are committed
 together with a marker on the progress topic saying that entry was replayed. An entry is
 therefore replayed at most once, and a record that fails again returns to the DLQ exactly once.
-Events carry the same deterministic ``ce_id`` as if the record had been accepted first time.
+Events carry the same deterministic ``ce_id`` as if the record had been accepted first time, and
+the sender that pushed the record (``mais_dlq_sender``), if any, as their ``ce_authid``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from exchange.adapter import SourceRecord
 from exchange.errors import TransientError
+from exchange.ingress import Sender
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff
 from exchange.runtime._dlq import DlqEntry
@@ -142,11 +144,13 @@ def _replay_chunk(
     results: list[tuple[DlqEntry, UnitResult]] = []
     for entry in batch:
         pipeline = _pipeline_for(ctx.pipeline, entry.source, pipelines)
+        sender = _sender(entry)
         if entry.unit:
-            result = pipeline.process_unit(entry.value, entry.origin, entry.original_headers)
+            result = pipeline.process_unit(entry.value, entry.origin, entry.original_headers, sender=sender)
         else:
             result = UnitResult()
-            pipeline.process_record(SourceRecord(entry.value, entry.origin), entry.original_headers, result)
+            record = SourceRecord(entry.value, entry.origin)
+            pipeline.process_record(record, entry.original_headers, result, sender=sender)
         ctx.write_result(
             writer,
             result,
@@ -155,6 +159,7 @@ def _replay_chunk(
             headers=entry.original_headers,
             kafka_coordinates=entry.kafka_coordinates,
             replays=entry.replays + 1,
+            sender=sender,
         )
         marker = Progress(done=1, complete=True)
         writer.produce(store.topic, store.key(entry.coordinate), marker.encode(), [], entry.coordinate)
@@ -166,6 +171,15 @@ def _replay_chunk(
         report.events += len(result.outputs)
         report.failed_again += 1 if result.rejects else 0
         report.outcomes[entry.coordinate] = "failed-again" if result.rejects else "delivered"
+
+
+def _sender(entry: DlqEntry) -> Sender | None:
+    """Who pushed the rejected unit, as its DLQ headers say (``None`` if nobody authenticated)."""
+    if entry.sender and entry.sender_auth == "certificate":
+        return Sender(entry.sender, "certificate")
+    if entry.sender and entry.sender_auth == "token":
+        return Sender(entry.sender, "token")
+    return None
 
 
 def _pipeline_for(base: Pipeline, source: str, pipelines: dict[str, Pipeline]) -> Pipeline:

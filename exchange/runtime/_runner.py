@@ -12,6 +12,7 @@ from typing import Any
 from exchange.adapter import Adapter, AdapterContext, adapter_module, load_adapter
 from exchange.codec import AvroCodec, SubjectNameStrategy, topic_record_name_strategy
 from exchange.errors import ConfigError, MaisError, PrerequisiteError
+from exchange.ingress import IngressGate, IngressSettings, Listener, build_gate
 from exchange.logging import get_logger
 from exchange.metrics import HealthState, MetricsServer, RuntimeMetrics
 from exchange.registry_client import SchemaRegistry
@@ -23,7 +24,7 @@ from exchange.runtime._kafka_source import KafkaSourceLoop
 from exchange.runtime._mllp_source import MllpSourceLoop
 from exchange.runtime._ops_agent import OpsAgent
 from exchange.runtime._pipeline import Identity, Pipeline
-from exchange.runtime._sources import DirectorySource, KafkaSource, SourceSpec
+from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec
 from exchange.settings import KafkaSettings
 from exchange.topics import validate_agency
 
@@ -78,7 +79,11 @@ def _schema_resolver(module: ModuleType) -> Callable[[str], str]:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Everything ``mais adapter run`` needs, validated."""
+    """Everything ``mais adapter run`` needs, validated.
+
+    ``ingress`` applies to ``http:`` and ``mllp:`` sources: TLS, who may send, limits. ``None``
+    means none of it — allowed only on a loopback address.
+    """
 
     adapter: LoadedAdapter
     agency: str
@@ -95,6 +100,7 @@ class RunOptions:
     batch_size: int = 2000
     ops_interval_s: float | None = 5.0
     """How often the ops agent reports to the monitor (``None``: no ops agent, no replays by request)."""
+    ingress: IngressSettings | None = None
 
 
 def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
@@ -137,6 +143,7 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
         options.instance_id,
         batch_size=options.batch_size,
     )
+    gate = _listener_gate(options, metrics, log)  # checks TLS files and exposure before anything starts
     server = None
     if options.metrics_port is not None:
         try:
@@ -168,9 +175,9 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
                 raise ConfigError(f"drop directory {source.path} does not exist", hint="create it first")
             DirectorySourceLoop(ctx, source.path).run()
         elif source.kind == "http":
-            HttpSourceLoop(ctx, source.host, source.port).run()
+            HttpSourceLoop(ctx, source.host, source.port, gate).run()
         else:
-            MllpSourceLoop(ctx, source.host, source.port).run()
+            MllpSourceLoop(ctx, source.host, source.port, gate).run()
     finally:
         health.live = False
         if agent is not None:
@@ -178,3 +185,12 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
             agent.join(30)
         if server is not None:
             server.stop()
+
+
+def _listener_gate(options: RunOptions, metrics: RuntimeMetrics, log: Any) -> IngressGate | None:
+    source = options.source
+    if not isinstance(source, ListenerSource):
+        return None
+    settings = options.ingress or IngressSettings.model_construct()
+    listener: Listener = "http" if source.kind == "http" else "mllp"
+    return build_gate(settings, listener, source.host, source.port, metrics=metrics, log=log)
