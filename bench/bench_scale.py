@@ -5,6 +5,7 @@ schema registry, then measures in one run:
 
 * reference: confluent-kafka producing pre-encoded Person values to a 6-partition RF 3 topic
   (idempotent, acks=all): the raw limit of this cluster on this machine;
+* a bare transaction (100 messages, commit) on this cluster: what each adapter batch pays at least;
 * full rate: two ``mais adapter run`` instances (one consumer group, 6 partitions, exactly once)
   draining a preloaded topic, events/s, and its ratio to the reference;
 * latency at half of that full rate: p50/p99 from input produced to output visible to a
@@ -33,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_e2e
@@ -64,6 +65,24 @@ def reference(bootstrap: str, registry: str, count: int) -> dict[str, float]:
     started = time.perf_counter()
     _produce_all(producer, topic, items)
     return {"messages": count, "per_s": count / (time.perf_counter() - started)}
+
+
+def transaction_latency(bootstrap: str, transactions: int = 60) -> dict[str, float]:
+    """A bare transactional producer: begin, 100 messages over the partitions, commit (p50/p90 ms)."""
+    topic = f"bench.txn.{uuid.uuid4().hex[:8]}"
+    _create(bootstrap, topic, PARTITIONS)
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": topic, "linger.ms": 5})
+    producer.init_transactions(60)
+    times = []
+    for _ in range(transactions):
+        started = time.perf_counter()
+        producer.begin_transaction()
+        for j in range(100):
+            producer.produce(topic, b"x" * 300, str(j).encode())
+        producer.commit_transaction(30)
+        times.append((time.perf_counter() - started) * 1000)
+    times = sorted(times[10:])  # the first ones find coordinators and leaders
+    return {"p50_ms": statistics.median(times), "p90_ms": times[int(len(times) * 0.9)]}
 
 
 def _pair(bootstrap: str, registry: str, agency: str, topic: str) -> list[AdapterProcess]:
@@ -204,6 +223,8 @@ def render(results: dict[str, Any]) -> str:
         f"**{full['per_s']:,.0f} events/s** |",
         f"| ratio full rate / raw producer (same run) | {full['per_s'] / ref['per_s']:.2f} |",
         f"| adapter peak resident memory | {full['peak_rss_mb']:.0f} MB |",
+        f"| reference: one bare Kafka transaction of 100 messages (begin, produce, commit), p50 / p90 | "
+        f"{results['transaction']['p50_ms']:.0f} / {results['transaction']['p90_ms']:.0f} ms |",
         "",
         "Latency from input produced to output visible to a `read_committed` consumer, at half of the",
         "full rate, without and with one broker SIGKILLed a third of the way in (restarted afterwards):",
@@ -253,6 +274,8 @@ def main() -> None:
             bootstrap = cluster.bootstrap_servers
             results["reference"] = reference(bootstrap, url, args.events)
             print("reference", results["reference"], flush=True)
+            results["transaction"] = transaction_latency(bootstrap)
+            print("transaction", results["transaction"], flush=True)
             results["full_rate"] = full_rate(bootstrap, url, args.events)
             print("full rate", results["full_rate"], flush=True)
             half = results["full_rate"]["per_s"] / 2
