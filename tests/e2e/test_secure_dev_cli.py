@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,6 +48,19 @@ def mais(tmp_path: Path) -> Iterator[Mais]:
     runner("dev", "down")
 
 
+def _free_pair() -> int:
+    """A broker port whose neighbour (the controller's) is free too."""
+    for _ in range(100):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two free neighbouring ports")
+
+
 def _env_lines(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if line.startswith("MAIS_"))
 
@@ -54,7 +68,7 @@ def _env_lines(text: str) -> dict[str, str]:
 def test_secure_dev_stack_then_an_agency_whose_settings_work_and_print_once(
     mais: Mais, tmp_path: Path
 ) -> None:
-    up = mais("dev", "up", "--secure", "--port", str(free_port()), "--registry-port", str(free_port()))
+    up = mais("dev", "up", "--secure", "--port", str(_free_pair()), "--registry-port", str(free_port()))
     assert up.returncode == 0, up.stderr
     assert "SASL/SCRAM-SHA-512" in up.stdout and "https://127.0.0.1:" in up.stdout
     status = mais("dev", "status", "--json")
