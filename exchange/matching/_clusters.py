@@ -100,7 +100,7 @@ class PersonClusters:
         scorer, model = self._index.scorer, self.model
         review, auto = model.thresholds.review, model.thresholds.auto_link
         held = self._index.get(key) or record
-        for other in self._index.candidates(held):
+        for other in self._index.candidates(held, min_probability=review):
             w = scorer.weight(held, other)
             p = scorer.probability(w)
             if p < review or hard_rule(held, other, model):
