@@ -22,7 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-__all__ = ["STAGES", "HealthState", "MetricsServer", "RuntimeMetrics"]
+__all__ = ["STAGES", "FeedTotals", "HealthState", "MetricsServer", "RuntimeMetrics"]
 
 STAGES: tuple[str, ...] = ("read", "parse", "map", "validate", "serialize", "produce")
 """Where in the pipeline a record failed; used in DLQ headers, logs and metric labels."""
@@ -82,6 +82,12 @@ class RuntimeMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._last_event = Gauge(
+            "mais_last_event_timestamp_seconds",
+            "When the adapter last committed a standard event (Unix time).",
+            ["adapter", "agency"],
+            registry=self.registry,
+        )
         self._lag = Gauge(
             "mais_consumer_lag",
             "Records in the source topic not yet processed (sum over assigned partitions).",
@@ -94,6 +100,24 @@ class RuntimeMetrics:
 
     def records_out(self, topic: str, count: int = 1) -> None:
         self._out.labels(self.adapter, self.agency, _label(topic, _TOPIC_VALUE)).inc(count)
+        if count:
+            self._last_event.labels(self.adapter, self.agency).set_to_current_time()
+
+    def totals(self) -> FeedTotals:
+        """Records in, events out and rejects by stage so far, and when the last event went out."""
+        totals = FeedTotals()
+        for family in self.registry.collect():
+            for sample in family.samples:
+                if sample.name == "mais_records_in_total":
+                    totals.records_in += int(sample.value)
+                elif sample.name == "mais_records_out_total":
+                    totals.events_out += int(sample.value)
+                elif sample.name == "mais_records_rejected_total":
+                    stage = sample.labels["stage"]
+                    totals.rejected[stage] = totals.rejected.get(stage, 0) + int(sample.value)
+                elif sample.name == "mais_last_event_timestamp_seconds":
+                    totals.last_event_time = sample.value
+        return totals
 
     def rejected(self, stage: str, count: int = 1) -> None:
         if stage not in STAGES:
@@ -119,6 +143,16 @@ class RuntimeMetrics:
     def exposition(self) -> bytes:
         """The metrics in Prometheus text format."""
         return bytes(generate_latest(self.registry))
+
+
+@dataclass
+class FeedTotals:
+    """A snapshot of an adapter's counters (see :meth:`RuntimeMetrics.totals`)."""
+
+    records_in: int = 0
+    events_out: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    last_event_time: float | None = None
 
 
 @dataclass

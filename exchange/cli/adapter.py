@@ -76,6 +76,14 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     ] = "topic-record",
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Most records per transaction.")] = 2000,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    ops: Annotated[
+        bool,
+        typer.Option(
+            "--ops/--no-ops",
+            help="Report status and rejects to the operator's monitor and carry out its replay requests "
+            "(on mais.<agency>.ops.v1).",
+        ),
+    ] = True,
     bootstrap_servers: BootstrapOption = None,
     registry_url: RegistryOption = None,
     tls_cert: TlsCertOption = None,
@@ -105,6 +113,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         legal_basis=legal_basis,
         subject_strategy=_STRATEGIES[subject_strategy],
         batch_size=batch_size,
+        ops_interval_s=5.0 if ops else None,
         ingress=ingress_settings(
             tls_cert=tls_cert,
             tls_key=tls_key,
