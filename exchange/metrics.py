@@ -1,7 +1,7 @@
 """Prometheus metrics of an adapter process, and its ``/metrics``, ``/healthz``, ``/readyz`` endpoint.
 
-Labels are only ever ``adapter``, ``agency``, ``stage`` and ``topic``: names we chose, never
-anything taken from a record. :class:`RuntimeMetrics` checks every label value against a
+Labels are only ever ``adapter``, ``agency``, ``stage``, ``topic`` and a warning's ``code``:
+names we chose, never anything taken from a record. :class:`RuntimeMetrics` checks every label value against a
 strict pattern, so a record value cannot become a label by mistake.
 """
 
@@ -71,8 +71,8 @@ class RuntimeMetrics:
         )
         self._warnings = Counter(
             "mais_adapter_warnings",
-            "Recoverable problems an adapter reported while translating.",
-            ["adapter", "agency"],
+            "Recoverable problems an adapter reported while translating (a field left out), by code.",
+            ["adapter", "agency", "code"],
             registry=self.registry,
         )
         self._latency = Histogram(
@@ -129,8 +129,10 @@ class RuntimeMetrics:
             raise ValueError(f"unknown stage {stage!r}")
         self._retries.labels(self.adapter, self.agency, stage).inc()
 
-    def warned(self) -> None:
-        self._warnings.labels(self.adapter, self.agency).inc()
+    def warned(self, code: str) -> None:
+        """Count one adapter warning; a code that is not a lower-case name counts as ``other``."""
+        label = code if _LABEL_VALUE.match(code) else "other"
+        self._warnings.labels(self.adapter, self.agency, label).inc()
 
     def observe_latency(self, seconds: float) -> None:
         self._latency.labels(self.adapter, self.agency).observe(seconds)

@@ -17,6 +17,7 @@ from exchange.cli._ingress_options import (
     TokenFileOption,
     ingress_settings,
 )
+from exchange.cli._options import renamed_help
 from exchange.cli._runtime_options import (
     AgencyOption,
     BootstrapOption,
@@ -56,7 +57,18 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         str | None,
         typer.Option(help="Stable id of this instance (default: host name); unique per running copy."),
     ] = None,
-    organisation_id: Annotated[str, typer.Option(help="ODS or other organisation code of the agency.")] = "",
+    organisation: Annotated[
+        str,
+        typer.Option(
+            "--organisation",
+            "--organisation-id",
+            help=renamed_help(
+                "ODS code or DfE LA number of the publishing organisation (default: the agency id).",
+                "--organisation-id",
+            ),
+            show_default=False,
+        ),
+    ] = "",
     sharing_purpose: Annotated[str | None, typer.Option(help="ce_sharingpurpose of every event.")] = None,
     legal_basis: Annotated[str | None, typer.Option(help="ce_legalbasis of every event.")] = None,
     subject_strategy: Annotated[
@@ -93,7 +105,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         source=parse_source(source),
         kafka=kafka_settings(bootstrap_servers),
         registry=registry_client(registry_url),
-        organisation_id=organisation_id,
+        organisation_id=organisation,
         instance_id=instance_id or default_instance_id(),
         metrics_host=metrics_host,
         metrics_port=metrics_port,

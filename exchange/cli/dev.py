@@ -11,6 +11,7 @@ import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
+from exchange.cli._options import renamed_help
 from exchange.errors import PrerequisiteError
 from exchange.localkafka import (
     ClusterInfo,
@@ -75,7 +76,14 @@ def _running(settings: DevSettings) -> LocalKafkaCluster | None:
 @app.command()
 def up(
     nodes: Annotated[int, typer.Option(help="1 node, or 3 for replication factor 3 / min ISR 2.")] = 1,
-    port: Annotated[int, typer.Option(help="Broker port of the first node (node i: port + 100*i).")] = 9092,
+    kafka_port: Annotated[
+        int,
+        typer.Option(
+            "--kafka-port",
+            "--port",
+            help=renamed_help("Broker port of the first node (node i: port + 100*i).", "--port"),
+        ),
+    ] = 9092,
     registry_port: Annotated[int, typer.Option(help="Port of the schema registry.")] = 8081,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each service to answer.")] = 120.0,
     secure: Annotated[
@@ -108,7 +116,7 @@ def up(
         )
         return
     cluster = LocalKafkaCluster(
-        settings.cluster_dir(nodes, secure=secure), nodes=nodes, base_port=port, secure=secure
+        settings.cluster_dir(nodes, secure=secure), nodes=nodes, base_port=kafka_port, secure=secure
     )
     registry = LocalRegistry(cluster.state_dir, port=registry_port, secure=secure)
     progress: list[str] = []

@@ -235,8 +235,8 @@ class LocalKafkaCluster:
         if state and (state.get("ports") != ports or bool(state.get("secure")) != self.secure):
             raise PrerequisiteError(
                 f"{self.state_dir} holds a cluster with other ports or node count",
-                hint="use the same --nodes/--port/--secure as before, or delete that folder for a fresh "
-                "cluster",
+                hint="use the same --nodes/--kafka-port/--secure as before, or delete that folder for a "
+                "fresh cluster",
             )
         cluster_id = str(state.get("cluster_id") or _new_cluster_id())
         log4j = self.state_dir / "log4j2.properties"

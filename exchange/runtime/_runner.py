@@ -103,17 +103,27 @@ class RunOptions:
     ingress: IngressSettings | None = None
 
 
-def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
-    agency = validate_agency(options.agency)
+def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], None]:
+    """The ``AdapterContext.warn`` of a running adapter: counted by code, logged (no values)."""
+    log = get_logger("exchange.adapter")
 
     def warn(code: str, message: str) -> None:
         if metrics is not None:
-            metrics.warned()
-        get_logger("exchange.adapter").info("adapter warning", warning_code=code, error=message)
+            metrics.warned(code)
+        log.info("adapter warning", warning_code=code, error=message)
 
+    return warn
+
+
+def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
+    """The adapter's pipeline; an organisation id the adapter cannot use is a usage error, now."""
+    agency = validate_agency(options.agency)
+    organisation = options.organisation_id or agency
+    options.adapter.adapter.check_organisation(organisation)
+    warn = _counted_warnings(metrics)
     return Pipeline(
         options.adapter.adapter,
-        AdapterContext(agency=agency, organisation_id=options.organisation_id or agency, warn=warn),
+        AdapterContext(agency=agency, organisation_id=organisation, warn=warn),
         AvroCodec(options.registry, subject_strategy=options.subject_strategy),
         options.adapter.resolve_schema,
         Identity(

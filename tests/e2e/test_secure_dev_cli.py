@@ -68,7 +68,7 @@ def _env_lines(text: str) -> dict[str, str]:
 def test_secure_dev_stack_then_an_agency_whose_settings_work_and_print_once(
     mais: Mais, tmp_path: Path
 ) -> None:
-    up = mais("dev", "up", "--secure", "--port", str(_free_pair()), "--registry-port", str(free_port()))
+    up = mais("dev", "up", "--secure", "--kafka-port", str(_free_pair()), "--registry-port", str(free_port()))
     assert up.returncode == 0, up.stderr
     assert "SASL/SCRAM-SHA-512" in up.stdout and "https://127.0.0.1:" in up.stdout
     status = mais("dev", "status", "--json")
