@@ -92,7 +92,9 @@ def reference_producer(bootstrap: str, registry: str, count: int) -> dict[str, f
 
 
 class AdapterProcess:
-    def __init__(self, bootstrap: str, registry: str, agency: str, topic: str) -> None:
+    def __init__(
+        self, bootstrap: str, registry: str, agency: str, topic: str, instance_id: str = "bench"
+    ) -> None:
         self.metrics_port = _free_port()
         env = {
             **os.environ,
@@ -104,7 +106,7 @@ class AdapterProcess:
         command = [
             sys.executable, "-c", "from exchange.cli import main; main()", "adapter", "run",
             "--adapter", "bench_person:adapter", "--agency", agency, "--source", f"kafka:{topic}",
-            "--instance-id", "bench", "--log-level", "WARNING", "--metrics-port", str(self.metrics_port),
+            "--instance-id", instance_id, "--log-level", "WARNING", "--metrics-port", str(self.metrics_port),
         ]  # fmt: skip
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(command, env=env, stderr=self._log)

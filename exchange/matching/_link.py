@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from exchange.matching._blocking import blocking_keys
 from exchange.matching._index import DEFAULT_MAX_BLOCK
@@ -41,8 +42,12 @@ def candidate_pairs(
     for i, record in enumerate(records):
         for key in blocking_keys(record):
             h = hash(key)
-            blocks.setdefault(h, []).append(i)
-            if key.startswith("i|"):
+            members = blocks.get(h)
+            if members is None:
+                blocks[h] = [i]
+            elif members[-1] != i:  # two keys of one record may share a hash
+                members.append(i)
+            if key[0] == "i" and key[1] == "|":
                 exempt.add(h)
     seen: set[int] = set()
     n = len(records)
@@ -50,17 +55,12 @@ def candidate_pairs(
         size = len(members)
         if size < 2 or (size > max_block and h not in exempt):
             continue
-        for x in range(size):
-            i = members[x]
-            source = records[i].source
-            for y in range(x + 1, size):
-                j = members[y]
-                if link_only and records[j].source == source:
-                    continue
-                code = i * n + j if i < j else j * n + i
-                if code not in seen:
-                    seen.add(code)
-                    yield (i, j) if i < j else (j, i)
+        for i, j in combinations(members, 2):  # members are in increasing order: i < j
+            code = i * n + j
+            if code in seen or (link_only and records[i].source == records[j].source):
+                continue
+            seen.add(code)
+            yield i, j
 
 
 def identity_of(

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exchange.matching._compare import COMPARISONS, LEVELS, TF_FIELDS, compare
+from exchange.matching._compare import COMPARISONS, LEVELS, compare
 from exchange.matching._link import candidate_pairs
-from exchange.matching._model import Comparison, Level, Model, Thresholds
+from exchange.matching._model import Comparison, Level, Model, Thresholds, term_frequencies
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import hard_rule
 
@@ -37,6 +37,11 @@ class TrainingSettings:
     """How many of the most common values of each name field to keep."""
     link_only: bool = False
     """Pairs within one source are never compared (two data sets linked to each other)."""
+    em_pairs: int = 20_000
+    """Pairs compared in each EM session, drawn at random from the session's blocks."""
+    blocked_pairs: int = 50_000
+    """Candidate pairs compared to estimate the share of matches among them (drawn at random;
+    with a truth every candidate pair is compared)."""
 
 
 def _level_counts(vectors: Mapping[Vector, float]) -> list[list[float]]:
@@ -97,19 +102,6 @@ def _em(
     return m, share
 
 
-def _term_frequencies(records: Sequence[MatchRecord], keep: int) -> dict[str, tuple[dict[str, float], float]]:
-    out: dict[str, tuple[dict[str, float], float]] = {}
-    for name, getter in TF_FIELDS.items():
-        counts = Counter(v for r in records if (v := getter(r)) is not None)
-        total = sum(counts.values())
-        if not total:
-            out[name] = ({}, 0.0)
-            continue
-        table = {value: round(c / total, 6) for value, c in counts.most_common(keep) if c > 1}
-        out[name] = (table, 1.0 / total)
-    return out
-
-
 _SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("birth_date", ("birth_date",)),
     ("names", ("given_name", "family_name")),
@@ -141,19 +133,20 @@ def _session_vectors(
             blocks.setdefault(key, []).append(i)
     rng = random.Random(settings.seed)  # noqa: S311 - sampling pairs, not secrets
     drop = {_FIELD_INDEX[name] for name in excluded}
-    seen: set[tuple[int, int]] = set()
-    vectors: Counter[Vector] = Counter()
+    pairs: set[tuple[int, int]] = set()
     for block in blocks.values():
         members = rng.sample(block, _SESSION_CAP) if len(block) > _SESSION_CAP else block
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
-                pair = (i, j) if i < j else (j, i)
-                a, b = records[i], records[j]
-                if pair in seen or (settings.link_only and a.source == b.source):
-                    continue
-                seen.add(pair)
-                vector = compare(a, b)
-                vectors[tuple(None if f in drop else v for f, v in enumerate(vector))] += 1
+                if not (settings.link_only and records[i].source == records[j].source):
+                    pairs.add((i, j) if i < j else (j, i))
+    chosen = sorted(pairs)
+    if len(chosen) > settings.em_pairs:
+        chosen = rng.sample(chosen, settings.em_pairs)
+    vectors: Counter[Vector] = Counter()
+    for i, j in chosen:
+        vector = compare(records[i], records[j])
+        vectors[tuple(None if f in drop else v for f, v in enumerate(vector))] += 1
     return vectors
 
 
@@ -211,6 +204,22 @@ def _share_of_matches(
     return share
 
 
+def _no_worse_than_different(levels: tuple[Level, ...]) -> tuple[Level, ...]:
+    """Levels whose weight is at least the last ("different") level's.
+
+    EM gives m near 0 to a level it never sees among matches (no postcode in the same sector but
+    not the same, in generated samples), which would make a near miss count against a pair more
+    than a total disagreement does. Such a level's m is raised until its weight equals the
+    "different" level's (m then no longer sums to 1; the weights are what scoring uses).
+    """
+    last = levels[-1]
+    floor = last.weight
+    raised = tuple(
+        Level(lv.label, max(lv.u, 1e-9) * 2.0**floor, lv.u) if lv.weight < floor else lv for lv in levels[:-1]
+    )
+    return (*raised, last)
+
+
 def train(
     records: Iterable[MatchRecord],
     *,
@@ -237,7 +246,12 @@ def train(
     u = _proportions(_level_counts(_random_vectors(items, settings)), 0.5)
     blocked: Counter[Vector] = Counter()
     labelled: Counter[Vector] = Counter()
-    for i, j in candidate_pairs(items, link_only=settings.link_only):
+    pairs = list(candidate_pairs(items, link_only=settings.link_only))
+    scale = 1.0
+    if truth is None and len(pairs) > settings.blocked_pairs:
+        sampled = random.Random(settings.seed).sample(pairs, settings.blocked_pairs)  # noqa: S311
+        scale, pairs = len(pairs) / len(sampled), sampled
+    for i, j in pairs:
         a, b = items[i], items[j]
         if hard_rule(a, b, placeholder):
             continue
@@ -250,17 +264,19 @@ def train(
         matches = float(sum(labelled.values()))
     else:
         m = _estimate_m(items, u, settings)
-        matches = _share_of_matches(blocked, m, u, settings) * sum(blocked.values())
+        matches = _share_of_matches(blocked, m, u, settings) * sum(blocked.values()) * scale
     if settings.link_only:
         sizes = Counter(r.source for r in items)
         total_pairs = (n * n - sum(c * c for c in sizes.values())) / 2
     else:
         total_pairs = n * (n - 1) / 2
     prior = min(max(matches / total_pairs, 1e-12), 0.5)
-    tf = _term_frequencies(items, settings.term_frequencies)
+    tf = term_frequencies(items, settings.term_frequencies)
     comparisons = []
     for f, (name, _) in enumerate(COMPARISONS):
-        levels = tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
+        levels = _no_worse_than_different(
+            tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
+        )
         table, floor = tf.get(name, ({}, 0.0))
         comparisons.append(Comparison(name, levels, table, floor))
     text = description or f"{n} records; m by {'labelled pairs' if truth is not None else 'EM'}"

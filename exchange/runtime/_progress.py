@@ -139,7 +139,8 @@ def read_to_end(
     """
     config: dict[str, Any] = {
         **kafka.confluent_config(),
-        "group.id": f"mais-topic-reader-{uuid.uuid4().hex}",
+        # under the topic's name, so under its agency's prefix (the only groups it may use)
+        "group.id": f"{topic}.reader.{uuid.uuid4().hex}",
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
         "enable.partition.eof": True,

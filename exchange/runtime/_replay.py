@@ -27,7 +27,7 @@ from exchange.runtime._pipeline import Pipeline, UnitResult
 from exchange.runtime._progress import Progress, ProgressStore, read_to_end
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
-from exchange.topics import dlq_topic, progress_topic
+from exchange.topics import client_id, dlq_topic, progress_topic
 
 __all__ = ["ReplayReport", "read_dlq", "replay", "replayed_coordinates"]
 
@@ -42,6 +42,9 @@ class ReplayReport:
     skipped: int = 0
     without_content: int = 0
     """Stubs whose content is not in the DLQ (replay them from where it was kept)."""
+    outcomes: dict[str, str] = dataclasses.field(default_factory=dict)
+    """entry coordinate -> ``delivered``, ``failed-again``, ``skipped`` (replayed before) or
+    ``without-content`` (a stub)."""
 
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
@@ -78,7 +81,10 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     store = ProgressStore(ctx.kafka, progress_topic(ctx.agency), _REPLAY_PROGRESS)
     store.ensure_topic()
     writer = TransactionalWriter(
-        ctx.kafka, f"mais-dlq-replay.{ctx.agency}.{ctx.adapter_name}", settings=ctx.settings, stop=ctx.stop
+        ctx.kafka,
+        client_id(ctx.agency, "dlq-replay", ctx.adapter_name),
+        settings=ctx.settings,
+        stop=ctx.stop,
     )
     writer.init()
     store.load()
@@ -87,8 +93,10 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     for entry in entries:
         if store.get(entry.coordinate).complete:
             report.skipped += 1
+            report.outcomes[entry.coordinate] = "skipped"
         elif not entry.has_content:
             report.without_content += 1
+            report.outcomes[entry.coordinate] = "without-content"
         else:
             pending.append(entry)
     pipelines: dict[str, Pipeline] = {}
@@ -147,6 +155,7 @@ def _replay_chunk(
         report.replayed += 1
         report.events += len(result.outputs)
         report.failed_again += 1 if result.rejects else 0
+        report.outcomes[entry.coordinate] = "failed-again" if result.rejects else "delivered"
 
 
 def _sender(entry: DlqEntry) -> Sender | None:
