@@ -292,7 +292,7 @@ class SchemaRegistryClient:
 
 
 def _refusal(method: str, path: str, status: int, body: dict[str, Any]) -> MaisError:
-    """The error for a 4xx answer: transient (read-only mode) or one a person must fix."""
+    """The error for a 4xx answer other than 401/403: transient (read-only mode) or one a person must fix."""
     code = body.get("error_code")
     what = f"schema registry refused {method} {path}: {status} (error code {code})"
     reason = str(body.get("message", ""))[:300]
@@ -300,11 +300,6 @@ def _refusal(method: str, path: str, status: int, body: dict[str, Any]) -> MaisE
         return TransientError(
             f"{what}: the registry or subject is read-only",
             hint="writes resume once the registry is back in READWRITE mode",
-        )
-    if status in (401, 403):
-        return ConfigError(
-            f"{what}: {reason}",
-            hint="check MAIS_SCHEMA_REGISTRY_USERNAME/PASSWORD and the principal's permissions",
         )
     if status == 409:
         hint = "the schema is incompatible with the subject's history: release a compatible version"

@@ -101,8 +101,10 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         raise ConfigError(
             f"unknown subject strategy {subject_strategy!r}", hint="use topic, record or topic-record"
         )
+    loaded = resolve_adapter(adapter)
+    loaded.adapter.check_organisation(organisation or agency_id(agency))  # before asking for secrets
     options = RunOptions(
-        adapter=resolve_adapter(adapter),
+        adapter=loaded,
         agency=agency_id(agency),
         source=parse_source(source),
         kafka=kafka_settings(bootstrap_servers),

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from exchange.errors import TransientError
 
@@ -36,19 +36,38 @@ class StopSignal:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._signalled = threading.Event()
         self._requested_at: float | None = None
-        self._wakeup: tuple[socket.socket, socket.socket] | None = None
+        self._installed: tuple[Any, Any, int, socket.socket, socket.socket] | None = None
+        self._armed = False
 
     def install(self) -> StopSignal:
-        """Handle SIGTERM and SIGINT (from the main thread) by requesting a graceful stop."""
+        """Handle SIGTERM and SIGINT (from the main thread) by requesting a graceful stop.
+
+        :meth:`uninstall` puts back the handlers and wake-up file descriptor found here.
+        """
+        previous = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._handle)
         reader, writer = socket.socketpair()
         writer.setblocking(False)
-        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-        self._wakeup = (reader, writer)  # kept open for the life of the process
+        old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        self._installed = (*previous, old_fd, reader, writer)
         threading.Thread(target=self._watch, args=(reader,), name="stop-signal", daemon=True).start()
         return self
+
+    def uninstall(self) -> None:
+        """Disarm the drain deadline and put back what :meth:`install` replaced."""
+        self._armed = False
+        if self._installed is None:
+            return
+        term, interrupt, old_fd, reader, writer = self._installed
+        self._installed = None
+        signal.set_wakeup_fd(old_fd)
+        signal.signal(signal.SIGTERM, term)
+        signal.signal(signal.SIGINT, interrupt)
+        writer.close()
+        reader.close()
 
     def _watch(self, reader: socket.socket) -> None:
         stopping = {int(signal.SIGTERM), int(signal.SIGINT)}
@@ -60,14 +79,20 @@ class StopSignal:
             if not received:
                 return
             if stopping.intersection(received):
-                self.stop()
+                self._signal()
 
     def exit_after_drain(self, drain_s: float, on_exit: Callable[[], None] | None = None) -> None:
-        """Once a stop is requested, end the process (exit 0) if it is still running ``drain_s`` later."""
+        """Once SIGTERM/SIGINT arrived, end the process (exit 0) if it still runs ``drain_s`` later.
+
+        Only a signal arms it (a stop requested by code does not), and :meth:`uninstall` disarms it.
+        """
+        self._armed = True
 
         def watch() -> None:
-            self._event.wait()
+            self._signalled.wait()
             time.sleep(drain_s)
+            if not self._armed:
+                return
             if on_exit is not None:
                 with contextlib.suppress(Exception):
                     on_exit()
@@ -79,7 +104,11 @@ class StopSignal:
         threading.Thread(target=watch, name="drain-deadline", daemon=True).start()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._signal()
+
+    def _signal(self) -> None:
         self.stop()
+        self._signalled.set()
 
     def stop(self) -> None:
         if self._requested_at is None:

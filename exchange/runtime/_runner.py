@@ -161,10 +161,19 @@ def _log_drain_over(options: RunOptions, drain_s: float) -> None:
 
 def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``); drains, commits and returns normally."""
+    installed = stop is None
     if stop is None:  # this process's own signals: it also ends at the drain deadline
         stop = StopSignal().install()
         drain_s = options.runtime.drain_s
         stop.exit_after_drain(drain_s, lambda: _log_drain_over(options, drain_s))
+    try:
+        _run(options, stop)
+    finally:
+        if installed:
+            stop.uninstall()
+
+
+def _run(options: RunOptions, stop: StopSignal) -> None:
     metrics = RuntimeMetrics(options.adapter.adapter.name, options.agency)
     health = HealthState()
     pipeline = build_pipeline(options, metrics)
