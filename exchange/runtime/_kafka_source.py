@@ -19,6 +19,7 @@ at its coordinates), without being split or translated.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -38,6 +39,9 @@ from exchange.topics import client_id
 
 __all__ = ["KafkaSourceLoop"]
 
+_TWIN_FAILURES = 3
+_TWIN_WINDOW_S = 300.0
+
 
 @dataclass
 class _Batch:
@@ -56,6 +60,8 @@ class KafkaSourceLoop:
         self.transactional_id = f"{self.group_id}.{ctx.instance_id}"
         self._backoff = Backoff()
         self._consumer: Any = None
+        self._consumer_failed: str | None = None
+        self._replacements: collections.deque[float] = collections.deque(maxlen=_TWIN_FAILURES)
         self._rebalanced = False
 
     def _consumer_config(self) -> dict[str, Any]:
@@ -80,20 +86,25 @@ class KafkaSourceLoop:
         ctx = self.ctx
         writer = TransactionalWriter(ctx.kafka, self.transactional_id, settings=ctx.settings, stop=ctx.stop)
         retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
-        consumer = Consumer(self._consumer_config())
-        self._consumer = consumer
-        consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        consumer = self._new_consumer()
         ctx.log.info(
             "adapter consuming", topic=self.topic, group=self.group_id, transactional_id=self.transactional_id
         )
         try:
             while not ctx.stop.requested():
+                if self._consumer_failed is not None:
+                    consumer = self._replace_consumer(consumer)
+                    continue
                 # Wait for one message, then take whatever else is already fetched: under load the
                 # batches grow (fewer commits per record), under light load latency stays low.
                 # The group metadata sent with the offsets is the one from before polling: if a
                 # rebalance happened meanwhile, the coordinator refuses the commit (stale generation)
                 # instead of accepting offsets for partitions that have moved to another member.
-                group_metadata = consumer.consumer_group_metadata()
+                try:
+                    group_metadata = consumer.consumer_group_metadata()
+                except KafkaException as exc:  # a consumer in a fatal state: replace it
+                    self._consumer_failed = exc.args[0].name()
+                    continue
                 self._rebalanced = False
                 first = consumer.poll(ctx.poll_timeout_s)
                 if first is None:
@@ -111,16 +122,41 @@ class KafkaSourceLoop:
             writer.flush()
         ctx.log.info("adapter stopped", topic=self.topic)
 
+    def _new_consumer(self) -> Any:
+        consumer = Consumer(self._consumer_config())
+        consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self._consumer = consumer
+        self._consumer_failed = None
+        return consumer
+
+    def _replace_consumer(self, failed: Any) -> Any:
+        """A consumer that failed fatally is closed and replaced; its batch is read again.
+
+        After a broker outage a static member can be fenced by its own retried join; a consumer
+        fenced again and again within minutes has a live twin with the same ``--instance-id``.
+        """
+        now = time.monotonic()
+        if len(self._replacements) == _TWIN_FAILURES and now - self._replacements[0] < _TWIN_WINDOW_S:
+            raise MaisError(
+                f"the consumer failed fatally {_TWIN_FAILURES + 1} times within {_TWIN_WINDOW_S:.0f} s "
+                f"({self._consumer_failed})",
+                hint="another running copy probably uses the same --instance-id; give each its own",
+            )
+        self._replacements.append(now)
+        self.ctx.log.warning("consumer failed fatally; replacing it", error_class=self._consumer_failed)
+        with contextlib.suppress(Exception):
+            failed.close()
+        self.ctx.stop.wait(self._backoff.next_delay())
+        return self._new_consumer()
+
     def _batch(self, messages: list[Message]) -> _Batch:
         batch = _Batch([])
         for message in messages:
             error = message.error()
             if error is not None:
-                if error.fatal():
-                    raise MaisError(
-                        f"the consumer failed fatally: {error.name()}",
-                        hint="another running copy probably uses the same --instance-id; give each its own",
-                    )
+                if error.fatal() or error.code() == KafkaError._FATAL:
+                    self._consumer_failed = error.name()
+                    return _Batch([])  # nothing of a failed consumer's is used: its successor reads again
                 if error.code() != KafkaError._PARTITION_EOF:
                     self.ctx.log.warning("consumer error", error_class=error.name())
                 continue
@@ -218,7 +254,11 @@ class KafkaSourceLoop:
                 timeout=self.ctx.settings.step_timeout_s,
             )
         except KafkaException as exc:
-            raise TransientError(f"committed offsets unavailable: {exc.args[0].name()}") from None
+            error = exc.args[0]
+            if error.fatal() or error.code() == KafkaError._FATAL:
+                self._consumer_failed = error.name()  # the run loop replaces it; no seek needed
+                return
+            raise TransientError(f"committed offsets unavailable: {error.name()}") from None
         for tp in committed:
             if tp.error is not None:
                 raise TransientError(f"committed offset unavailable: {tp.error.name()}")
