@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
-from exchange.matching._blocking import blocking_keys
 from exchange.matching._index import DEFAULT_MAX_BLOCK
 from exchange.matching._model import Model
+from exchange.matching._pairs import blocked_pairs
 from exchange.matching._partition import Identity, partition
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import Scorer, hard_rule
@@ -37,30 +36,8 @@ def candidate_pairs(
     Keys are hashed as the online index hashes them, and blocks above ``max_block`` are skipped
     (identifier blocks excepted), so batch and online see the same pairs.
     """
-    blocks: dict[int, list[int]] = {}
-    exempt: set[int] = set()
-    for i, record in enumerate(records):
-        for key in blocking_keys(record):
-            h = hash(key)
-            members = blocks.get(h)
-            if members is None:
-                blocks[h] = [i]
-            elif members[-1] != i:  # two keys of one record may share a hash
-                members.append(i)
-            if key[0] == "i" and key[1] == "|":
-                exempt.add(h)
-    seen: set[int] = set()
-    n = len(records)
-    for h, members in blocks.items():
-        size = len(members)
-        if size < 2 or (size > max_block and h not in exempt):
-            continue
-        for i, j in combinations(members, 2):  # members are in increasing order: i < j
-            code = i * n + j
-            if code in seen or (link_only and records[i].source == records[j].source):
-                continue
-            seen.add(code)
-            yield i, j
+    left, right = blocked_pairs(records, link_only=link_only, max_block=max_block)
+    return zip(left.tolist(), right.tolist(), strict=True)
 
 
 def identity_of(

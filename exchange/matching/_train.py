@@ -13,9 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from exchange.matching._compare import COMPARISONS, LEVELS, compare
 from exchange.matching._link import candidate_pairs
 from exchange.matching._model import Comparison, Level, Model, Thresholds, term_frequencies
+from exchange.matching._pairs import block_pairs, sources_of
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import hard_rule
 
@@ -67,13 +70,15 @@ def _random_vectors(records: Sequence[MatchRecord], settings: TrainingSettings) 
     vectors: Counter[Vector] = Counter()
     if n < 2:
         return vectors
-    attempts = 0
-    while sum(vectors.values()) < settings.random_pairs and attempts < settings.random_pairs * 3:
-        attempts += 1
+    compared = 0
+    for _ in range(settings.random_pairs * 3):
+        if compared >= settings.random_pairs:
+            break
         i, j = rng.randrange(n), rng.randrange(n)
         if i == j or (settings.link_only and records[i].source == records[j].source):
             continue
         vectors[compare(records[i], records[j])] += 1
+        compared += 1
     return vectors
 
 
@@ -133,18 +138,25 @@ def _session_vectors(
             blocks.setdefault(key, []).append(i)
     rng = random.Random(settings.seed)  # noqa: S311 - sampling pairs, not secrets
     drop = {_FIELD_INDEX[name] for name in excluded}
-    pairs: set[tuple[int, int]] = set()
+    members: list[int] = []
+    sizes: list[int] = []
     for block in blocks.values():
-        members = rng.sample(block, _SESSION_CAP) if len(block) > _SESSION_CAP else block
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if not (settings.link_only and records[i].source == records[j].source):
-                    pairs.add((i, j) if i < j else (j, i))
-    chosen = sorted(pairs)
-    if len(chosen) > settings.em_pairs:
-        chosen = rng.sample(chosen, settings.em_pairs)
+        if len(block) > 1:
+            chosen = rng.sample(block, _SESSION_CAP) if len(block) > _SESSION_CAP else block
+            members.extend(chosen)
+            sizes.append(len(chosen))
+    left, right = block_pairs(np.array(members, np.int64), np.array(sizes, np.int64))
+    left, right = np.minimum(left, right), np.maximum(left, right)
+    keep = left != right
+    if settings.link_only:
+        source = sources_of(records)
+        keep &= source[left] != source[right]
+    codes = np.unique(left[keep] * len(records) + right[keep])  # sorted: (i, j) in order
+    if codes.size > settings.em_pairs:
+        codes = codes[rng.sample(range(codes.size), settings.em_pairs)]
     vectors: Counter[Vector] = Counter()
-    for i, j in chosen:
+    first, second = np.divmod(codes, len(records))
+    for i, j in zip(first.tolist(), second.tolist(), strict=True):
         vector = compare(records[i], records[j])
         vectors[tuple(None if f in drop else v for f, v in enumerate(vector))] += 1
     return vectors
