@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from exchange.matching._bulk import RecordColumns, match_weights
 from exchange.matching._index import DEFAULT_MAX_BLOCK
 from exchange.matching._model import Model
 from exchange.matching._pairs import blocked_pairs
@@ -13,6 +17,9 @@ from exchange.matching._record import MatchRecord
 from exchange.matching._score import Scorer, hard_rule
 
 __all__ = ["Linkage", "candidate_pairs", "identity_of", "link"]
+
+_CHUNK = 200_000
+"""Pairs compared at once (bounds the memory of the comparison arrays)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,24 +77,32 @@ def link(
     merge_pairs = list(merges)
     aliases = {retired: survivor for survivor, retired in merge_pairs}
     scorer = Scorer(model)
-    weight, probability = scorer.weight, scorer.probability
+    probability = scorer.probability
     review, auto = model.thresholds.review, model.thresholds.auto_link
-    pairs: set[tuple[str, str]] = set()
     links: list[tuple[str, str, float]] = []
     possible: list[tuple[str, str, float]] = []
     edges: list[tuple[float, str, str]] = []
-    for i, j in candidate_pairs(items, link_only=link_only):
-        a, b = items[i], items[j]
-        pairs.add((a.key, b.key) if a.key < b.key else (b.key, a.key))
-        w = weight(a, b)
-        p = probability(w)
-        if p < review or hard_rule(a, b, model):
-            continue
-        if p >= auto:
-            links.append((a.key, b.key, p))
-            edges.append((w, a.key, b.key))
-        else:
-            possible.append((a.key, b.key, p))
+    left, right = blocked_pairs(items, link_only=link_only, max_block=DEFAULT_MAX_BLOCK)
+    keys = [r.key for r in items]
+    pairs = frozenset(
+        (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+        for i, j in zip(left.tolist(), right.tolist(), strict=True)
+    )
+    columns = RecordColumns(items)
+    floor = math.log2(review / (1.0 - review)) - 1.0  # below it no pair can reach the review threshold
+    for start in range(0, left.size, _CHUNK):
+        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
+        weights = match_weights(scorer, columns, a, columns.levels(a, b))
+        near = np.flatnonzero(weights >= floor)
+        for i, j, w in zip(a[near].tolist(), b[near].tolist(), weights[near].tolist(), strict=True):
+            p = probability(w)
+            if p < review or hard_rule(items[i], items[j], model):
+                continue
+            if p >= auto:
+                links.append((keys[i], keys[j], p))
+                edges.append((w, keys[i], keys[j]))
+            else:
+                possible.append((keys[i], keys[j], p))
     groups = partition((r.key for r in items), edges, identity_of(items, model, aliases), merge_pairs)
     return Linkage(
         clusters=tuple(tuple(g) for g in groups),

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from exchange.matching._blocking import blocking_keys
 from exchange.matching._record import MatchRecord
 
-__all__ = ["PairArrays", "block_pairs", "blocked_pairs", "sources_of"]
+__all__ = ["PairArrays", "block_pairs", "blocked_pairs", "blocks", "sorted_unique", "sources_of"]
 
 Indices = npt.NDArray[np.int64]
 PairArrays = tuple[Indices, Indices]
@@ -50,11 +50,40 @@ def sources_of(records: Sequence[MatchRecord]) -> Indices:
     return np.fromiter((codes.setdefault(r.source, len(codes)) for r in records), np.int64, len(records))
 
 
+def sorted_unique(values: Indices) -> Indices:
+    """The distinct values, sorted (``np.unique`` without its hash-table path, several times
+    slower than sorting on integer arrays of this size in NumPy 2.4)."""
+    ordered = np.sort(values)
+    if ordered.size == 0:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
 def _first_unique(left: Indices, right: Indices, n: int) -> PairArrays:
     """The pairs without repeats, each kept where it first appears."""
     _, first = np.unique(left * n + right, return_index=True)
     first.sort()
     return left[first], right[first]
+
+
+def blocks(owner: Indices, key: Indices) -> tuple[Indices, Indices, Indices]:
+    """Owners grouped by key: ``(members, sizes, block)``.
+
+    Blocks come in the order their key first appears in ``key``, each holding its owners in
+    the order of the rows, an owner once (``owner`` is non-decreasing: rows are grouped by
+    record). ``members`` lays the blocks end to end, ``sizes`` cuts them, and ``block[r]`` is the
+    block of row ``r``.
+    """
+    unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    rank = np.empty(unique.size, np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(unique.size)
+    block = rank[inverse.reshape(-1)]
+    order = np.argsort(block, kind="stable")  # members of a block stay in row order
+    grouped, members = block[order], owner[order]
+    keep = np.ones(grouped.size, np.bool_)
+    keep[1:] = (grouped[1:] != grouped[:-1]) | (members[1:] != members[:-1])  # one owner twice
+    sizes = np.bincount(grouped[keep], minlength=unique.size)
+    return members[keep], sizes, block
 
 
 def blocked_pairs(records: Sequence[MatchRecord], *, link_only: bool, max_block: int) -> PairArrays:
@@ -71,20 +100,11 @@ def blocked_pairs(records: Sequence[MatchRecord], *, link_only: bool, max_block:
     hashes = np.fromiter(map(hash, chain.from_iterable(keys)), np.int64, total)
     identifier = np.fromiter((k[:2] == "i|" for k in chain.from_iterable(keys)), np.bool_, total)
     owner = np.repeat(np.arange(n, dtype=np.int64), counts)
-    unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    rank = np.empty(unique.size, np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(unique.size)
-    block = rank[inverse.reshape(-1)]
-    exempt = np.zeros(unique.size, np.bool_)
+    members, sizes, block = blocks(owner, hashes)
+    exempt = np.zeros(sizes.size, np.bool_)
     exempt[block[identifier]] = True
-    order = np.argsort(block, kind="stable")  # members of a block stay in record order
-    block, owner = block[order], owner[order]
-    keep = np.ones(block.size, np.bool_)
-    keep[1:] = (block[1:] != block[:-1]) | (owner[1:] != owner[:-1])  # two keys, one hash
-    block, owner = block[keep], owner[keep]
-    sizes = np.bincount(block, minlength=unique.size)
     wanted = (sizes >= 2) & ((sizes <= max_block) | exempt)
-    left, right = block_pairs(owner[wanted[block]], sizes[wanted])
+    left, right = block_pairs(members[np.repeat(wanted, sizes)], sizes[wanted])
     if link_only:
         source = sources_of(records)
         differ = source[left] != source[right]

@@ -42,7 +42,8 @@ def person(
 
 
 # A world where most records share a name (every block is "large" once the limit is 0), with
-# nicknames, typos, swapped dates, shared NHS numbers and identifiers, moves and three agencies.
+# nicknames, preferred and former names, typos, swapped dates, shared NHS numbers and identifiers,
+# moves and three agencies.
 addresses = st.lists(
     st.fixed_dictionaries(
         {
@@ -59,11 +60,21 @@ people = st.fixed_dictionaries(
     {
         "given": st.sampled_from(["Oliver", "Ollie", "Olivre", "Amelia", ""]),
         "middle": st.sampled_from(["", "James"]),
-        "family": st.sampled_from(["Smith", "Smiht", "Jones", ""]),
+        "family": st.sampled_from(["Smith", "Smiht", "Jones", "Smith-Jones", ""]),
+        "preferred": st.sampled_from(["", "", "Ollie", "James"]),
+        "former": st.sampled_from(["", "", "Jones", "Brown"]),
         "born": st.sampled_from(
-            [date(2015, 3, 4), date(2015, 4, 3), date(2015, 3, 9), date(2016, 3, 4), date(1990, 1, 2), None]
+            [
+                date(2015, 3, 4),
+                date(2015, 4, 3),
+                date(2015, 3, 9),
+                date(2016, 3, 4),
+                date(1990, 1, 2),
+                date(2015, 5, 5),
+                None,
+            ]
         ),
-        "accuracy": st.sampled_from(["AAA", "AAA", "UAA", "UUA"]),
+        "accuracy": st.sampled_from(["AAA", "AAA", "UAA", "UUA", "AAU"]),
         "nhs": st.sampled_from(["9990001234", "9990002230", None, None]),
         "other": st.sampled_from([None, "A1", "A2"]),
         "addresses": addresses,
@@ -80,11 +91,16 @@ def drawn_record(number: int, fields: dict[str, Any]) -> MatchRecord:
     if fields["other"]:
         identifiers.append({"system": "https://example.org/upn", "value": fields["other"]})
     given_names = [g for g in (fields["given"], fields["middle"]) if g]
-    value: dict[str, Any] = {
-        "identifier": identifiers,
-        "name": [{"givenName": given_names, "familyName": [fields["family"]] if fields["family"] else []}],
-        "address": fields["addresses"],
+    name: dict[str, Any] = {
+        "givenName": given_names,
+        "familyName": [fields["family"]] if fields["family"] else [],
     }
+    if fields.get("preferred"):
+        name["preferredName"] = fields["preferred"]
+    names = [name]
+    if fields.get("former"):
+        names.append({"use": "old", "givenName": [], "familyName": [fields["former"]]})
+    value: dict[str, Any] = {"identifier": identifiers, "name": names, "address": fields["addresses"]}
     if fields["born"] is not None:
         value["dateOfBirth"] = {"date": fields["born"], "accuracyIndicator": fields["accuracy"]}
     return normalise(value, source=fields["source"], key=f"{fields['source']}|R{number}")

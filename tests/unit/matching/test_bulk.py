@@ -1,18 +1,22 @@
-"""Pairs enumerated in bulk are exactly those of the plain nested loops, in the same order."""
+"""Bulk pairs and comparisons are exactly the pairwise ones: pairs of the plain nested loops in
+their order, levels of the pairwise comparators, the same match weights to the last bit."""
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matching_helpers import drawn_records, people
+from matching_helpers import drawn_records, people, person
 
-from exchange.matching import MatchRecord, blocking_keys
+from exchange.matching import MatchRecord, Scorer, blocking_keys, compare, load_model, normalise
+from exchange.matching._bulk import NONE, RecordColumns, match_weights, vector_counts
 from exchange.matching._pairs import block_pairs, blocked_pairs
 
+SCORER = Scorer(load_model())
 checks = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -52,3 +56,48 @@ def test_block_pairs_are_each_blocks_combinations_in_order(blocks: list[list[int
     left, right = block_pairs(members, sizes)
     expected = [pair for block in blocks for pair in combinations(block, 2)]
     assert list(zip(left.tolist(), right.tolist(), strict=True)) == expected
+
+
+def _all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    left, right = np.triu_indices(n, 1)
+    return np.concatenate((left, right)).astype(np.int64), np.concatenate((right, left)).astype(np.int64)
+
+
+@checks
+@given(st.lists(people, min_size=2, max_size=20))
+def test_bulk_levels_and_weights_are_those_of_the_pairwise_comparators(drawn: list[dict[str, Any]]) -> None:
+    records = drawn_records(drawn)
+    columns = RecordColumns(records)
+    left, right = _all_pairs(len(records))  # every pair, both ways round
+    levels = columns.levels(left, right)
+    expected = [compare(records[i], records[j]) for i, j in zip(left.tolist(), right.tolist(), strict=True)]
+    assert [tuple(None if v == NONE else v for v in row) for row in levels.tolist()] == expected
+    weights = match_weights(SCORER, columns, left, levels)
+    pairwise = [
+        SCORER.weight(records[i], records[j]) for i, j in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    assert weights.tolist() == pairwise  # the same floats, not merely close
+
+
+def test_vector_counts_count_vectors_in_the_order_they_first_appear() -> None:
+    rows = [[0, 1, -1, 2, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, -1], [0, 1, -1, 2, 0, 0, 0, 0]]
+    counted = vector_counts(np.array(rows, np.int8))
+    assert list(counted.items()) == [
+        ((0, 1, None, 2, 0, 0, 0, 0), 2),
+        ((1, 0, 0, 0, 0, 0, 0, None), 1),
+    ]
+
+
+def test_bulk_dates_of_birth_agree_with_the_pairwise_comparator_for_every_partial_date() -> None:
+    days = [date(2015, 3, 4), date(2015, 4, 3), date(2015, 5, 5), date(2016, 3, 4), date(2015, 3, 9)]
+    accuracies = ["AAA", "UAA", "AUA", "AAU", "UUA", "UAU", "AUU", "UUU"]
+    records = [
+        normalise(person(f"R{n}", given="Ann", born=day, accuracy=accuracy), source="gp")
+        for n, (day, accuracy) in enumerate((d, a) for d in days for a in accuracies for _ in range(2))
+    ]
+    left, right = _all_pairs(len(records))
+    levels = RecordColumns(records).levels(left, right)[:, 4]
+    expected = [
+        compare(records[i], records[j])[4] for i, j in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    assert [None if v == NONE else v for v in levels.tolist()] == expected
