@@ -143,6 +143,9 @@ class RecordColumns:
         self.sector, self.district, self.area = (row[self.postcode] for row in parts)
         self.text = list(vocabulary)
         """Each code's text (codes are given in order, so a code is its position)."""
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     def _strings(self, column: Codes, rows: Indices) -> list[str]:
         text = self.text

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exchange.matching._bulk import RecordColumns, match_weights
+from exchange.matching._bulk import match_weights
 from exchange.matching._index import DEFAULT_MAX_BLOCK
 from exchange.matching._model import Model
 from exchange.matching._pairs import blocked_pairs
 from exchange.matching._partition import Identity, partition
+from exchange.matching._prepared import prepared
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import Scorer, hard_rule
 
@@ -50,14 +51,21 @@ def candidate_pairs(
 def identity_of(
     records: Iterable[MatchRecord], model: Model, aliases: dict[str, str] | None = None
 ) -> Identity:
-    """The hard-rule identity of each record key: its NHS number and its register entry."""
+    """The hard-rule identity of each record key: its NHS number and its register entry (worked
+    out when first asked: partitioning asks only for records that links would join)."""
     aliases = aliases or {}
-    table: dict[str, tuple[str | None, tuple[str, str, str] | None]] = {}
-    for record in records:
-        system, _, value = aliases.get(record.key, record.key).rpartition("|")
-        register = None if system.endswith(model.repeatable_systems) else (record.source, system, value)
-        table[record.key] = (record.nhs_number, register)
-    return lambda key: table.get(key, (None, None))
+    by_key = {record.key: record for record in records}
+    repeatable = model.repeatable_systems
+
+    def identity(key: str) -> tuple[str | None, tuple[str, str, str] | None]:
+        record = by_key.get(key)
+        if record is None:
+            return None, None
+        system, _, value = aliases.get(key, key).rpartition("|")
+        register = None if system.endswith(repeatable) else (record.source, system, value)
+        return record.nhs_number, register
+
+    return identity
 
 
 def link(
@@ -82,13 +90,14 @@ def link(
     links: list[tuple[str, str, float]] = []
     possible: list[tuple[str, str, float]] = []
     edges: list[tuple[float, str, str]] = []
-    left, right = blocked_pairs(items, link_only=link_only, max_block=DEFAULT_MAX_BLOCK)
+    shared = prepared(items)
+    left, right = shared.pairs(link_only=link_only, max_block=DEFAULT_MAX_BLOCK)
     keys = [r.key for r in items]
     pairs = frozenset(
         (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
         for i, j in zip(left.tolist(), right.tolist(), strict=True)
     )
-    columns = RecordColumns(items)
+    columns = shared.columns()
     floor = math.log2(review / (1.0 - review)) - 1.0  # below it no pair can reach the review threshold
     for start in range(0, left.size, _CHUNK):
         a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]

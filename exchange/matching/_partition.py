@@ -52,8 +52,10 @@ def partition(
         (nhs_a, reg_a), (nhs_b, reg_b) = facts(ra), facts(rb)
         if nhs_a and nhs_b and nhs_a != nhs_b:
             return
-        if not agency_merge and reg_a and reg_b and any(reg_a.get(k, v) != v for k, v in reg_b.items()):
-            return
+        if not agency_merge and reg_a:
+            for k, v in reg_b.items():
+                if reg_a.get(k, v) != v:  # two records of one register
+                    return
         if (len(reg_a), ra) < (len(reg_b), rb):
             ra, rb, reg_a, reg_b = rb, ra, reg_b, reg_a
         parent[rb] = ra
@@ -70,6 +72,6 @@ def partition(
         if a in parent and b in parent:
             join(a, b, agency_merge=False)
     groups: dict[str, list[str]] = {}
-    for key in parent:
+    for key in sorted(parent):  # so each group's keys come sorted
         groups.setdefault(root(key), []).append(key)
-    return sorted(sorted(group) for group in groups.values())
+    return sorted(groups.values())

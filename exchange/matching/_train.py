@@ -19,7 +19,8 @@ from exchange.matching._bulk import NONE, RecordColumns, vector_counts
 from exchange.matching._compare import COMPARISONS, LEVELS
 from exchange.matching._index import DEFAULT_MAX_BLOCK
 from exchange.matching._model import Comparison, Level, Model, Thresholds, term_frequencies
-from exchange.matching._pairs import Indices, block_pairs, blocked_pairs, blocks, sorted_unique, sources_of
+from exchange.matching._pairs import Indices, block_pairs, blocks, sorted_unique, sources_of
+from exchange.matching._prepared import prepared
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import hard_rule
 
@@ -264,9 +265,10 @@ def train(
     placeholder = Model(
         tuple(Comparison(name, ()) for name, _ in COMPARISONS), prior=0.5, thresholds=settings.thresholds
     )
-    columns = RecordColumns(items)
+    shared = prepared(items)
+    columns = shared.columns()
     u = _proportions(_level_counts(_random_vectors(items, columns, settings)), 0.5)
-    left, right = blocked_pairs(items, link_only=settings.link_only, max_block=DEFAULT_MAX_BLOCK)
+    left, right = shared.pairs(link_only=settings.link_only, max_block=DEFAULT_MAX_BLOCK)
     scale = 1.0
     if truth is None and left.size > settings.blocked_pairs:
         chosen = random.Random(settings.seed).sample(range(left.size), settings.blocked_pairs)  # noqa: S311

@@ -12,11 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching_helpers import drawn_records, people, person
 
-from exchange.matching import MatchRecord, Scorer, blocking_keys, compare, load_model, normalise
+from exchange.matching import MatchRecord, Scorer, blocking_keys, compare, link, load_model, normalise, train
 from exchange.matching._bulk import NONE, RecordColumns, match_weights, vector_counts
 from exchange.matching._pairs import block_pairs, blocked_pairs
+from exchange.matching._prepared import forget, prepared
 
-SCORER = Scorer(load_model())
+MODEL = load_model()
+SCORER = Scorer(MODEL)
 checks = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -101,3 +103,22 @@ def test_bulk_dates_of_birth_agree_with_the_pairwise_comparator_for_every_partia
         compare(records[i], records[j])[4] for i, j in zip(left.tolist(), right.tolist(), strict=True)
     ]
     assert [None if v == NONE else v for v in levels.tolist()] == expected
+
+
+def test_records_linked_after_training_are_blocked_once_and_a_changed_list_is_blocked_again() -> None:
+    born = date(2015, 3, 4)
+    oliver = person("A", given="Oliver", family="Smith", born=born, postcode="MF3 1AB")
+    same = [normalise(oliver, source="gp", key="gp|A"), normalise(oliver, source="school", key="school|B")]
+    amelia = person("B", given="Amelia", family="Jones", born=born)
+    moved = [same[0], normalise(amelia, source="school", key="school|B")]  # same keys, one new record
+    model = train(same)
+    assert prepared(same).holds(same)  # what training blocked is kept for linking
+    assert link(same, MODEL).clusters == (("gp|A", "school|B"),)
+    assert link(moved, MODEL).clusters == (("gp|A",), ("school|B",))
+    kept = prepared(moved)
+    assert kept.holds(moved) and not kept.holds(same)
+    left, right = kept.pairs(link_only=False, max_block=5000)
+    assert not left.flags.writeable and not right.flags.writeable  # shared, so never changed in place
+    forget()
+    cold = link(same, model)
+    assert link(same, model) == cold
