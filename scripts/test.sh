@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
+bash scripts/install-browser.sh   # Debian chromium for the page tests (headless)
+bash scripts/install-deploy-tools.sh  # promtool, kubeconform, compose loader: offline checks of deploy/
 bash scripts/install-openssl.sh  # the openssl tool: docs/runtime.md makes certificates with it (tested)
 
 echo "== ruff"

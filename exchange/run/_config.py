@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from exchange.adapter import load_adapter
 from exchange.errors import ConfigError
 from exchange.ingress import is_loopback
 from exchange.runtime import DirectorySource, ListenerSource, SourceSpec, parse_source
@@ -74,6 +75,16 @@ class AdapterEntry(BaseModel):
                 "(run `mais adapter run` with --tls-cert for senders on other machines)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _organisation(self) -> AdapterEntry:
+        """An organisation the adapter cannot use stops ``mais run`` before anything starts."""
+        if ":" not in self.adapter:  # a module:attribute adapter is checked when it is loaded
+            try:
+                load_adapter(self.adapter).check_organisation(self.organisation or self.agency)
+            except ConfigError as exc:
+                raise ValueError(exc.message.replace("--organisation", "organisation")) from None
+        return self
 
     def source_spec(self, state_dir: Path) -> SourceSpec:
         """The source, with a relative drop folder placed under the run's state folder."""

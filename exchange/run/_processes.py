@@ -69,7 +69,7 @@ class AdapterProcess:
             "--instance-id", f"run-{entry.name}",
         ]  # fmt: skip
         if entry.organisation:
-            command += ["--organisation-id", entry.organisation]
+            command += ["--organisation", entry.organisation]
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_file.open("ab")
         # Its own session: Ctrl-C in the terminal reaches `mais run` only, which stops adapters in order.

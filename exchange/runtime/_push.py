@@ -31,7 +31,7 @@ from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
-from exchange.topics import progress_topic
+from exchange.topics import client_id, progress_topic
 
 __all__ = ["IDEMPOTENCY_KEY", "Outcome", "PushLoop", "PushRequest"]
 
@@ -63,7 +63,7 @@ class PushLoop:
     def __init__(self, ctx: LoopContext, kind: str, *, reply_timeout_s: float = 60.0) -> None:
         self.ctx = ctx
         self.kind = kind
-        self.transactional_id = f"mais-adapter.{ctx.agency}.{ctx.adapter_name}.{kind}.{ctx.instance_id}"
+        self.transactional_id = client_id(ctx.agency, "adapter", ctx.adapter_name, kind, ctx.instance_id)
         self.progress = ProgressStore(ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name)
         self.reply_timeout_s = reply_timeout_s
         self._queue: queue.Queue[PushRequest] = queue.Queue(maxsize=1000)

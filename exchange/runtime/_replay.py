@@ -28,7 +28,7 @@ from exchange.runtime._pipeline import Pipeline, UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
-from exchange.topics import dlq_topic, progress_topic
+from exchange.topics import client_id, dlq_topic, progress_topic
 
 __all__ = ["ReplayReport", "read_dlq", "replay", "replayed_coordinates"]
 
@@ -41,6 +41,8 @@ class ReplayReport:
     events: int = 0
     failed_again: int = 0
     skipped: int = 0
+    outcomes: dict[str, str] = dataclasses.field(default_factory=dict)
+    """entry coordinate -> ``delivered``, ``failed-again`` or ``skipped`` (replayed before)."""
 
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
@@ -48,7 +50,7 @@ def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list
     topic = dlq_topic(agency)
     config: dict[str, Any] = {
         **kafka.confluent_config(),
-        "group.id": f"mais-dlq-reader-{uuid.uuid4().hex}",
+        "group.id": f"{topic}.reader.{uuid.uuid4().hex}",  # under the agency's prefix
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
         "enable.partition.eof": True,
@@ -101,7 +103,7 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     """Send ``entries`` through ``ctx.pipeline`` again; see the module documentation."""
     store = ProgressStore(ctx.kafka, progress_topic(ctx.agency), _REPLAY_PROGRESS)
     store.ensure_topic()
-    writer = TransactionalWriter(ctx.kafka, f"mais-dlq-replay.{ctx.agency}.{ctx.adapter_name}")
+    writer = TransactionalWriter(ctx.kafka, client_id(ctx.agency, "dlq-replay", ctx.adapter_name))
     writer.init()
     store.load()
     report = ReplayReport()
@@ -109,6 +111,7 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     for entry in entries:
         if store.get(entry.coordinate).complete:
             report.skipped += 1
+            report.outcomes[entry.coordinate] = "skipped"
         else:
             pending.append(entry)
     pipelines: dict[str, Pipeline] = {}
@@ -167,6 +170,7 @@ def _replay_chunk(
         report.replayed += 1
         report.events += len(result.outputs)
         report.failed_again += 1 if result.rejects else 0
+        report.outcomes[entry.coordinate] = "failed-again" if result.rejects else "delivered"
 
 
 def _sender(entry: DlqEntry) -> Sender | None:

@@ -22,6 +22,7 @@ from exchange.runtime._dir_source import DirectorySourceLoop
 from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
 from exchange.runtime._mllp_source import MllpSourceLoop
+from exchange.runtime._ops_agent import OpsAgent
 from exchange.runtime._pipeline import Identity, Pipeline
 from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec
 from exchange.settings import KafkaSettings
@@ -97,20 +98,32 @@ class RunOptions:
     legal_basis: str | None = None
     subject_strategy: SubjectNameStrategy = topic_record_name_strategy
     batch_size: int = 2000
+    ops_interval_s: float | None = 5.0
+    """How often the ops agent reports to the monitor (``None``: no ops agent, no replays by request)."""
     ingress: IngressSettings | None = None
 
 
-def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
-    agency = validate_agency(options.agency)
+def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], None]:
+    """The ``AdapterContext.warn`` of a running adapter: counted by code, logged (no values)."""
+    log = get_logger("exchange.adapter")
 
     def warn(code: str, message: str) -> None:
         if metrics is not None:
-            metrics.warned()
-        get_logger("exchange.adapter").info("adapter warning", warning_code=code, error=message)
+            metrics.warned(code)
+        log.info("adapter warning", warning_code=code, error=message)
 
+    return warn
+
+
+def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
+    """The adapter's pipeline; an organisation id the adapter cannot use is a usage error, now."""
+    agency = validate_agency(options.agency)
+    organisation = options.organisation_id or agency
+    options.adapter.adapter.check_organisation(organisation)
+    warn = _counted_warnings(metrics)
     return Pipeline(
         options.adapter.adapter,
-        AdapterContext(agency=agency, organisation_id=options.organisation_id or agency, warn=warn),
+        AdapterContext(agency=agency, organisation_id=organisation, warn=warn),
         AvroCodec(options.registry, subject_strategy=options.subject_strategy),
         options.adapter.resolve_schema,
         Identity(
@@ -150,6 +163,15 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
                 f"cannot listen on metrics port {options.metrics_port} ({exc.strerror})",
                 hint="choose a free port with --metrics-port",
             ) from None
+    agent = None
+    if options.ops_interval_s:
+
+        def replay_context() -> LoopContext:
+            pipeline = build_pipeline(options, metrics)
+            kafka, instance = options.kafka, options.instance_id
+            return LoopContext(pipeline, kafka, metrics, HealthState(), stop, log, instance)
+
+        agent = OpsAgent(ctx, str(options.source), replay_context, interval_s=options.ops_interval_s).start()
     # Start-up objects (modules, schemas, settings) never die: keep them out of the cyclic
     # garbage collector's full passes, which would otherwise add pauses to record latency.
     gc.collect()
@@ -168,6 +190,9 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
             MllpSourceLoop(ctx, source.host, source.port, gate).run()
     finally:
         health.live = False
+        if agent is not None:
+            stop.stop()  # the loop ended (or failed): the agent ends with it
+            agent.join(30)
         if server is not None:
             server.stop()
 
