@@ -113,11 +113,25 @@ class Scorer:
         entry = self._tf[index]
         if entry is None:
             return 0.0
-        _, getter, table, floor, log_u = entry
-        value = getter(record)  # type: ignore[operator]
+        return self.value_adjustment(index, entry[1](record))  # type: ignore[operator]
+
+    def value_adjustment(self, index: int, value: str | None) -> float:
+        """The term-frequency adjustment of comparison ``index``'s exact level for ``value``."""
+        entry = self._tf[index]
+        if entry is None:
+            return 0.0
+        _, _, table, floor, log_u = entry
         frequency = table.get(value, floor) if value is not None else floor
         # Splink's adjustment: replace u of the exact level by the value's own frequency.
         return log_u - math.log2(max(frequency, floor))
+
+    def adjusts(self, index: int) -> bool:
+        """Whether comparison ``index``'s exact level is adjusted by term frequencies."""
+        return self._tf[index] is not None
+
+    def level_weights(self, index: int) -> tuple[float, ...]:
+        """The weight of each level of comparison ``index``."""
+        return self._weights[index]
 
     def weight(self, a: MatchRecord, b: MatchRecord) -> float:
         """The match weight of a pair (no explanation, no hard rules): the fast path."""

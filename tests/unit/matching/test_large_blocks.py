@@ -9,62 +9,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from matching_helpers import drawn_record, drawn_records, people
 
 import exchange.matching._index as index_module
-from exchange.identifiers import NHS_NUMBER_SYSTEM
-from exchange.matching import MatchIndex, MatchRecord, PersonClusters, link, load_model, normalise
+from exchange.matching import MatchIndex, MatchRecord, PersonClusters, link, load_model
 
 MODEL = load_model()
-
-# A world where most records share a name, so every block is "large" once the limit is 0.
-addresses = st.lists(
-    st.fixed_dictionaries(
-        {
-            "line1": st.sampled_from(["1 High Street", "1 High Stret", "2 Low Road", ""]),
-            "city": st.sampled_from(["Mayfield", "Mayfeld", "Eastvale", ""]),
-            "postcode": st.sampled_from(["MF3 1AB", "MF3 1AD", "MF4 2XY", "EV1 1AA", ""]),
-            "UPRN": st.sampled_from(["", "", "100012", "100013"]),
-            "use": st.sampled_from(["home", "old"]),
-        }
-    ),
-    max_size=2,
-)
-people = st.fixed_dictionaries(
-    {
-        "given": st.sampled_from(["Oliver", "Ollie", "Olivre", "Amelia", ""]),
-        "middle": st.sampled_from(["", "James"]),
-        "family": st.sampled_from(["Smith", "Smiht", "Jones", ""]),
-        "born": st.sampled_from(
-            [date(2015, 3, 4), date(2015, 4, 3), date(2015, 3, 9), date(2016, 3, 4), date(1990, 1, 2), None]
-        ),
-        "accuracy": st.sampled_from(["AAA", "AAA", "UAA", "UUA"]),
-        "nhs": st.sampled_from(["9990001234", "9990002230", None, None]),
-        "other": st.sampled_from([None, "A1", "A2"]),
-        "addresses": addresses,
-        "source": st.sampled_from(["gp", "school", "police"]),
-    }
-)
-
-
-def _person(number: int, fields: dict[str, Any]) -> MatchRecord:
-    identifiers = [{"system": f"https://example.org/{fields['source']}", "value": f"R{number}"}]
-    if fields["nhs"]:
-        identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": fields["nhs"]})
-    if fields["other"]:
-        identifiers.append({"system": "https://example.org/upn", "value": fields["other"]})
-    given_names = [g for g in (fields["given"], fields["middle"]) if g]
-    value: dict[str, Any] = {
-        "identifier": identifiers,
-        "name": [{"givenName": given_names, "familyName": [fields["family"]] if fields["family"] else []}],
-        "address": fields["addresses"],
-    }
-    if fields["born"] is not None:
-        value["dateOfBirth"] = {"date": fields["born"], "accuracyIndicator": fields["accuracy"]}
-    return normalise(value, source=fields["source"], key=f"{fields['source']}|R{number}")
-
-
-def _records(drawn: list[dict[str, Any]]) -> list[MatchRecord]:
-    return [_person(n, f) for n, f in enumerate(drawn)]
 
 
 def _ranked(index: MatchIndex, query: MatchRecord, floor: float) -> list[tuple[str, float, float]]:
@@ -81,8 +31,8 @@ checks = settings(max_examples=80, deadline=None, suppress_health_check=[HealthC
 def test_a_query_finds_the_same_ranked_candidates_with_the_bound_as_without(
     drawn: list[dict[str, Any]], query: dict[str, Any], floor: float
 ) -> None:
-    records = _records(drawn)
-    probe = _person(999, query)
+    records = drawn_records(drawn)
+    probe = drawn_record(999, query)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index_module, "LARGE_BLOCK", 10**9)
         exhaustive = MatchIndex(MODEL)
@@ -98,7 +48,7 @@ def test_a_query_finds_the_same_ranked_candidates_with_the_bound_as_without(
 def test_streaming_with_every_block_filtered_ends_in_the_persons_of_batch_linking(
     drawn: list[dict[str, Any]],
 ) -> None:
-    records = _records(drawn)
+    records = drawn_records(drawn)
     batch = sorted(link(records, MODEL).clusters)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index_module, "LARGE_BLOCK", 0)
@@ -111,12 +61,12 @@ def test_streaming_with_every_block_filtered_ends_in_the_persons_of_batch_linkin
     assert {(p.key, p.other_key) for p in possible} == {tuple(sorted(pair)) for pair in expected}
 
 
-def test_a_block_of_thousands_sharing_a_name_still_finds_the_person() -> None:
+def test_a_block_of_thousands_sharing_a_name_still_finds_thedrawn_record() -> None:
     index = MatchIndex(MODEL)
     for n in range(3000):
         born = date(1920, 1, 1) + timedelta(days=7 * n)
-        index.add(_person(n, _fields(born, f"{n % 90} High Street", f"MF{n % 9} {n % 10}AB")))
-    query = _person(
+        index.add(drawn_record(n, _fields(born, f"{n % 90} High Street", f"MF{n % 9} {n % 10}AB")))
+    query = drawn_record(
         5000, {**_fields(date(1920, 1, 1) + timedelta(days=7 * 1234), "", ""), "source": "school"}
     )
     best = index.query(query, limit=3)
