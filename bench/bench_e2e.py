@@ -3,9 +3,11 @@
 Measures, in one run against a real broker and schema registry:
 
 * reference: confluent-kafka producing pre-encoded (framed) Person values, idempotent, acks=all;
-* full rate: events/s of the adapter process draining a preloaded topic, with its peak RSS;
-* latency at several offered loads: p50/p99 from the moment the input was produced to the moment
-  its output was visible to a ``read_committed`` consumer;
+* full rate (the adapter's capacity on this machine): events/s of the adapter process draining a
+  preloaded topic, with its peak RSS;
+* latency at offered loads that are shares of that capacity (25 %, 50 %, 75 %): p50/p99 from the
+  moment the input was produced to the moment its output was visible to a ``read_committed``
+  consumer;
 * optionally (``--soak SECONDS``) resident memory over a long run at a steady load.
 
 Run: ``python bench/bench_e2e.py --bootstrap HOST:PORT --registry-url URL [--json out.json]``
@@ -19,11 +21,14 @@ import gc
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -90,18 +95,21 @@ class AdapterProcess:
     def __init__(
         self, bootstrap: str, registry: str, agency: str, topic: str, instance_id: str = "bench"
     ) -> None:
+        self.metrics_port = _free_port()
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
             "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "MAIS_SCHEMA_REGISTRY_URL": registry,
+            "MAIS_KEYED_HASH_SECRET": os.environ.get("MAIS_KEYED_HASH_SECRET", "benchmark-only secret"),
         }
         command = [
             sys.executable, "-c", "from exchange.cli import main; main()", "adapter", "run",
             "--adapter", "bench_person:adapter", "--agency", agency, "--source", f"kafka:{topic}",
-            "--instance-id", instance_id, "--log-level", "WARNING",
+            "--instance-id", instance_id, "--log-level", "WARNING", "--metrics-port", str(self.metrics_port),
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(command, env=env, stderr=self._log)
         self.rss_samples: list[int] = []
         self._sampling = True
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -121,6 +129,22 @@ class AdapterProcess:
             self.rss_samples.append(self._status("VmRSS"))
             time.sleep(1.0)
 
+    def transactions(self) -> dict[str, float]:
+        """From the adapter's own metrics: committed transactions, their mean duration and size."""
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read()
+        sums: dict[str, float] = {}
+        for line in text.decode().splitlines():
+            name = line.split("{", 1)[0].split(" ", 1)[0]
+            if name in ("mais_processing_latency_seconds_count", "mais_processing_latency_seconds_sum",
+                        "mais_records_in_total"):  # fmt: skip
+                sums[name] = sums.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+        count = sums.get("mais_processing_latency_seconds_count", 0.0) or 1.0
+        return {
+            "transactions": count,
+            "mean_transaction_ms": sums.get("mais_processing_latency_seconds_sum", 0.0) / count * 1000,
+            "mean_records_per_transaction": sums.get("mais_records_in_total", 0.0) / count,
+        }
+
     def peak_rss(self) -> int:
         return self._status("VmHWM")
 
@@ -129,8 +153,10 @@ class AdapterProcess:
         self._sampling = False
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(60)
-        if code != 0 and self.process.stderr is not None:
-            sys.stderr.write(self.process.stderr.read().decode(errors="replace")[-3000:])
+        if code != 0:
+            self._log.seek(0)
+            sys.stderr.write(self._log.read().decode(errors="replace")[-3000:])
+        self._log.close()
         return peak
 
 
@@ -187,7 +213,7 @@ def _lines(start: int, count: int) -> list[tuple[bytes, bytes]]:
 
 
 def _key(i: int) -> bytes:
-    return f"urn:mais:leeds-cc:mosaic|CM{i:08d}".encode()
+    return f"{bench_person.SYSTEM}|CM{i:08d}".encode()
 
 
 def full_rate(bootstrap: str, registry: str, count: int) -> dict[str, float]:
@@ -250,6 +276,7 @@ def latency_at(bootstrap: str, registry: str, rate: float, seconds: float) -> di
         producer.flush(60)
         offered = total / (time.perf_counter() - started)
         watcher.wait_for(total + 100, 120)
+        transactions = adapter.transactions()
     finally:
         peak = adapter.stop()
         watcher.close()
@@ -265,7 +292,14 @@ def latency_at(bootstrap: str, registry: str, rate: float, seconds: float) -> di
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
         "max_ms": latencies[-1],
         "peak_rss_mb": peak / 2**20,
+        **transactions,
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def soak(bootstrap: str, registry: str, rate: float, seconds: float) -> dict[str, Any]:
@@ -311,7 +345,7 @@ def main() -> None:
         "--registry-url", default=os.environ.get("MAIS_SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081")
     )
     parser.add_argument("--events", type=int, default=200_000, help="events in the full-rate run")
-    parser.add_argument("--loads", default="3750,7500,11250", help="offered loads (events/s) for latency")
+    parser.add_argument("--shares", default="0.25,0.5,0.75", help="offered loads as shares of capacity")
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of the memory soak run (0: skip)")
     parser.add_argument("--soak-rate", type=float, default=7500.0)
@@ -324,8 +358,10 @@ def main() -> None:
     results["full_rate"] = full_rate(args.bootstrap, args.registry_url, args.events)
     print("full rate", results["full_rate"], flush=True)
     results["latency"] = []
-    for load in (float(x) for x in args.loads.split(",")):
-        results["latency"].append(latency_at(args.bootstrap, args.registry_url, load, args.load_seconds))
+    capacity = results["full_rate"]["per_s"]
+    for share in (float(x) for x in args.shares.split(",")):
+        run = latency_at(args.bootstrap, args.registry_url, capacity * share, args.load_seconds)
+        results["latency"].append({"share": share, **run})
         print("latency", results["latency"][-1], flush=True)
     if args.soak:
         results["soak"] = soak(args.bootstrap, args.registry_url, args.soak_rate, args.soak)

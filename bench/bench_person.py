@@ -15,6 +15,8 @@ from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEven
 from exchange.errors import DataError
 
 SCHEMA_NAME = "mais.bench.PersonRecorded"
+SYSTEM = "https://mais-exchange.org/Id/local/leeds-cc/mosaic"
+"""System of the benchmark people's record ids: agency-local, so keys stay in clear."""
 
 _IDENTIFIER = {
     "type": "record",
@@ -127,7 +129,7 @@ def _translate_fields(fields: list[str]) -> dict[str, Any]:
         "recordedAt": 1_764_000_000_000,
         "identifier": [
             {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs, "use": "official"},
-            {"system": "urn:mais:leeds-cc:mosaic", "value": cm, "use": "usual"},
+            {"system": SYSTEM, "value": cm, "use": "usual"},
         ],
         "name": [
             {"use": "official", "family": family, "given": [given, "Marie"], "prefix": None},
@@ -164,7 +166,7 @@ def _translate(record: SourceRecord, context: AdapterContext) -> Sequence[Standa
     if len(fields) != 11:
         raise DataError(f"{record.origin}: expected 11 fields, found {len(fields)}", stage="parse")
     value = _translate_fields(fields)
-    return [StandardEvent("person", f"urn:mais:leeds-cc:mosaic|{fields[0]}", SCHEMA_NAME, value)]
+    return [StandardEvent("person", f"{SYSTEM}|{fields[0]}", SCHEMA_NAME, value)]
 
 
 adapter = Adapter("bench_people", "Benchmark: legacy export lines to Person events", _split, _translate)

@@ -1,49 +1,50 @@
 """Throughput of ``translate`` (parse + map + validate) per adapter on one core.
 
-Usage: ``python bench/translate.py [--records N] [--write docs/benchmarks.md]``
+Usage: ``python bench/translate.py [--records N] [--people P] [--write docs/benchmarks.md] [--note TEXT]``
 
-Inputs are built from the golden fixtures (only records that translate without reject), repeated
-to N records. Time is CPU time of this process (``time.process_time``): on a shared machine it is
-closer to what one dedicated core does than wall time, but other processes still slow it through
-shared caches, so the load average is printed with the figures. For HL7 v2 the same run also
-times parsing alone with our parser and with the ``hl7`` package (the most used Python HL7
-library), on the same messages.
+Inputs are the records of a generated sample set (``exchange.samples``: P fictional people, every
+agency's files; only records that translate without a reject), so every record is a different
+one: N records of an adapter are N distinct records when the sample set has that many, and the
+table says how many distinct records each adapter had. Time is CPU time of this process
+(``time.process_time``): on a shared machine it is closer to what one dedicated core does than
+wall time, but other processes still slow it through shared caches, so the load average is
+printed with the figures. For HL7 v2 the same run also times parsing alone with our parser and
+with the ``hl7`` package (the most used Python HL7 library), on the same messages.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
+import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-import fastavro
-
 from exchange.adapter import AdapterContext, SourceRecord, load_adapter, registered_adapters
+from exchange.samples import generate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import write_section
+from _report import RunFacts, write_section
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures" / "adapters"
 BEGIN = "<!-- bench/translate.py: begin -->"
 END = "<!-- bench/translate.py: end -->"
-CONTEXTS = {"hl7v2": "RX1", "cin_census": "202", "ssda903": "202"}
 
 
-def _good_records(name: str, context: AdapterContext) -> list[SourceRecord]:
-    adapter = load_adapter(name)
-    good: list[SourceRecord] = []
-    for path in sorted((FIXTURES / name).iterdir()):
-        if path.name.startswith("expected") or path.suffix == ".json":
-            continue
+def sample_records(out: Path, people: int) -> dict[str, list[tuple[SourceRecord, AdapterContext]]]:
+    """Every record of a generated sample set that translates without a reject, by adapter."""
+    generate(out, people=people, seed=20261201)
+    manifest = json.loads((out / "manifest.json").read_text())
+    good: dict[str, list[tuple[SourceRecord, AdapterContext]]] = {}
+    for entry in manifest["files"]:
+        if entry["file"].startswith("mllp/"):
+            continue  # the same messages as hl7/, framed
+        name = entry["format"]
+        adapter = load_adapter(name)
+        context = AdapterContext(agency="bench", organisation_id=entry["organisation"])
         try:
-            records = list(adapter.split(path.read_bytes(), path.name))
+            records = list(adapter.split((out / entry["file"]).read_bytes(), entry["file"]))
         except Exception:  # noqa: S112 - files rejected whole are not benchmark input
             continue
         for record in records:
@@ -51,27 +52,30 @@ def _good_records(name: str, context: AdapterContext) -> list[SourceRecord]:
                 adapter.translate(record, context)
             except Exception:  # noqa: S112 - rejected records are not benchmark input
                 continue
-            good.append(record)
+            good.setdefault(name, []).append((record, context))
     return good
 
 
-def measure(name: str, count: int) -> dict[str, float]:
-    """records/s for translate over ``count`` records of adapter ``name``."""
+def measure(name: str, good: list[tuple[SourceRecord, AdapterContext]], count: int) -> dict[str, float]:
+    """records/s for translate over ``count`` records of adapter ``name`` (distinct while there are)."""
     adapter = load_adapter(name)
-    context = AdapterContext(agency="bench", organisation_id=CONTEXTS.get(name, "202"))
-    good = _good_records(name, context)
     if not good:
         return {}
-    records = [good[i % len(good)] for i in range(count)]
+    chosen = [good[i % len(good)] for i in range(count)]
+    records = [record for record, _ in chosen]
 
     def translate_all() -> int:
         events = 0
-        for record in records:
-            events += len(adapter.translate(record, context))
+        for record, record_context in chosen:
+            events += len(adapter.translate(record, record_context))
         return events
 
     seconds, events = _best(translate_all)
-    result = {"records_per_s": count / seconds, "events_per_record": events / count}
+    result = {
+        "records_per_s": count / seconds,
+        "events_per_record": events / count,
+        "distinct": float(min(count, len(good))),
+    }
     if name == "hl7v2":
         import hl7  # type: ignore[import-untyped]  # noqa: PLC0415 - dev dependency, reference figure only
 
@@ -84,8 +88,9 @@ def measure(name: str, count: int) -> dict[str, float]:
         ours, _ = _best(lambda: sum(1 for d in datas if parse_message(d) is not None))
         theirs, _ = _best(lambda: sum(1 for t in texts if hl7.parse(t) is not None))
         parsed = [parse_message(d) for d in datas]
-        mapping, _ = _best(lambda: sum(len(map_adt(m, context)) for m in parsed))
-        mapped = [map_adt(m, context) for m in parsed]
+        contexts = [c for _, c in chosen]
+        mapping, _ = _best(lambda: sum(len(map_adt(m, c)) for m, c in zip(parsed, contexts, strict=True)))
+        mapped = [map_adt(m, c) for m, c in zip(parsed, contexts, strict=True)]
         validating, _ = _best(lambda: sum(1 for e in mapped if not validate_events(e)))  # type: ignore[misc,func-returns-value]
         result["parse_only_per_s"] = count / ours
         result["hl7_library_parse_per_s"] = count / theirs
@@ -105,38 +110,27 @@ def _best(work: Callable[[], int], repeat: int = 3) -> tuple[float, int]:
     return best, produced
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        if found:
-            cpu = found.group(1).strip()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (
-        f"{cpu}; {os.cpu_count()} logical CPUs; Python {platform.python_version()}; "
-        f"fastavro {fastavro.__version__}; load average during the run {load}"
-    )
-
-
-def render(results: dict[str, dict[str, float]], count: int) -> str:
+def render(results: dict[str, dict[str, float]], count: int, people: int, facts: RunFacts) -> str:
     lines = [
         BEGIN,
         "## Translate throughput per adapter (one core)",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
-        f"`python bench/translate.py --records {count}`.",
-        f"Machine: {machine()}.",
+        *facts.lines(),
         "",
-        "Records per CPU-second for `translate` = parse + map + Avro validation, over records taken "
-        "from the golden fixtures that translate without a reject.",
+        f"Records per CPU-second for `translate` = parse + map + Avro validation, over {count:,} records "
+        f"per adapter taken from a generated sample set of {people:,} people (records that translate "
+        "without a reject). *Distinct* is how many different records that was: fewer than "
+        f"{count:,} means the sample set had fewer and they were cycled.",
         "",
-        "| adapter | records/s | events per record |",
-        "|---|---:|---:|",
+        "| adapter | records/s | events per record | distinct records |",
+        "|---|---:|---:|---:|",
     ]
     for name, figures in results.items():
         if figures:
-            lines.append(f"| {name} | {figures['records_per_s']:,.0f} | {figures['events_per_record']:.2f} |")
+            lines.append(
+                f"| {name} | {figures['records_per_s']:,.0f} | {figures['events_per_record']:.2f} "
+                f"| {figures['distinct']:,.0f} |"
+            )
     hl7v2 = results.get("hl7v2", {})
     if "hl7_library_parse_per_s" in hl7v2:
         ratio = hl7v2["parse_only_per_s"] / hl7v2["hl7_library_parse_per_s"]
@@ -144,7 +138,7 @@ def render(results: dict[str, dict[str, float]], count: int) -> str:
         verdict = "meets" if hl7v2["records_per_s"] >= target else "does not meet"
         lines += [
             "",
-            "HL7 v2 ADT, same run, same messages:",
+            f"HL7 v2 ADT, same run, the same {hl7v2['distinct']:,.0f} distinct messages:",
             "",
             "| what | messages/s |",
             "|---|---:|",
@@ -174,12 +168,17 @@ def render(results: dict[str, dict[str, float]], count: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--people", type=int, default=12_000, help="size of the generated sample set")
     parser.add_argument("--write", type=Path, help="markdown file whose section to replace")
     parser.add_argument("--adapter", action="append", help="only these adapters")
+    parser.add_argument("--note", help="a note printed with the figures (e.g. what else ran)")
     args = parser.parse_args()
+    facts = RunFacts(args.note)
     names = args.adapter or sorted(registered_adapters())
-    results = {name: measure(name, args.records) for name in names}
-    section = render(results, args.records)
+    with tempfile.TemporaryDirectory() as tmp:
+        good = sample_records(Path(tmp), args.people)
+    results = {name: measure(name, good.get(name, []), args.records) for name in names}
+    section = render(results, args.records, args.people, facts)
     print(section)
     if args.write:
         write_section(args.write, section, BEGIN, END)

@@ -11,7 +11,9 @@ Parsed schemas are cached per id and per (subject, schema), so after warm-up enc
 decoding never touch the registry. Bytes that are not ours (wrong magic byte, unknown schema
 id, truncated or corrupt body, trailing garbage) become
 ``DataError(stage="read")``; a value that does not fit its schema becomes
-``DataError(stage="serialize")``. Error messages name fields, never values.
+``DataError(stage="serialize")``. Error messages name fields, never values. A schema the
+registry refuses, or that is not registered when auto-registration is off, is a
+:class:`~exchange.errors.ConfigError`: it is true of every record, so no record is rejected for it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import fastavro
 from fastavro.validation import validate
 
-from exchange.errors import DataError
+from exchange.errors import ConfigError, DataError
 from exchange.registry_client import SchemaNotFoundError, SchemaRegistry
 
 __all__ = [
@@ -156,10 +158,9 @@ class AvroCodec:
             schema_id = self._registry.register(subject, schema)
         else:
             found = self._registry.lookup(subject, schema)
-            if found is None:
-                raise DataError(
+            if found is None:  # true of every record of this type: a setting to fix, not a reject
+                raise ConfigError(
                     f"schema {record_name} is not registered under subject {subject}",
-                    stage="serialize",
                     hint="register the schema (mais schemas register) or enable auto-registration",
                 )
             schema_id = found.id

@@ -25,6 +25,7 @@ __all__ = [
     "build_headers",
     "deterministic_event_id",
     "event_id",
+    "is_token",
     "parse_headers",
     "record_fingerprint",
 ]
@@ -47,7 +48,7 @@ AUTH_TYPES = frozenset(
 )
 """Values of ``authtype`` in the CloudEvents Auth Context extension (we write only ``service_account``
 and ``api_key``: a system authenticated by its client certificate or by a bearer token)."""
-_TOKEN = re.compile(r"^[A-Za-z0-9._:/|#@+-]{1,256}$")
+_TOKEN = re.compile(r"[A-Za-z0-9._:/|#@+-]{1,256}")
 _EVENT_ID_KEY = b"mais-exchange-event-id-v1"
 _VARIANT = {h: "89ab"[int(h, 16) % 4] for h in "0123456789abcdef"}
 
@@ -84,12 +85,17 @@ class Envelope:
             raise ValueError("CloudEvents 'time' must be timezone-aware")
         for attribute in ("sharing_purpose", "legal_basis", "correlation_id", "auth_id"):
             value = getattr(self, attribute)
-            if value is not None and not _TOKEN.match(value):
+            if value is not None and not _TOKEN.fullmatch(value):
                 raise ValueError(f"extension {attribute!r} must be a short token without spaces")
         if self.auth_type is not None and self.auth_type not in AUTH_TYPES:
             raise ValueError(f"extension 'auth_type' must be one of {', '.join(sorted(AUTH_TYPES))}")
         if self.auth_id is not None and self.auth_type is None:
             raise ValueError("extension 'auth_id' needs 'auth_type' (CloudEvents Auth Context)")
+
+
+def is_token(value: str) -> bool:
+    """True if ``value`` can be an extension attribute: 1-256 of ``A-Za-z0-9._:/|#@+-``, nothing else."""
+    return _TOKEN.fullmatch(value) is not None
 
 
 def record_fingerprint(source: str, origin: str, data: bytes) -> bytes:

@@ -27,13 +27,13 @@ __all__ = ["STAGES", "FeedTotals", "HealthState", "MetricsServer", "RuntimeMetri
 STAGES: tuple[str, ...] = ("read", "parse", "map", "validate", "serialize", "produce")
 """Where in the pipeline a record failed; used in DLQ headers, logs and metric labels."""
 
-_LABEL_VALUE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
-_TOPIC_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,248}$")
+_LABEL_VALUE = re.compile(r"[a-z0-9][a-z0-9._-]{0,119}")
+_TOPIC_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 def _label(value: str, pattern: re.Pattern[str] = _LABEL_VALUE) -> str:
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise ValueError("metric label values must be lower-case names (adapter, agency, stage, topic)")
     return value
 

@@ -84,7 +84,8 @@ class ReplayResult:
     missing: tuple[str, ...] = ()
     finished_at: float = 0.0
     error: str = ""
-    results: dict[str, str] = field(default_factory=dict)  # entry -> delivered|failed-again|skipped
+    results: dict[str, str] = field(default_factory=dict)
+    """entry -> delivered, failed-again, skipped or without-content (a DLQ stub: nothing to replay)."""
 
     def key(self) -> str:
         return f"replay|{self.request_id}"

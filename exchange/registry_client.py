@@ -7,8 +7,12 @@ map lives as long as the client; an id the registry does not know is asked for o
 "not found" is remembered for ``negative_ttl`` seconds, so a burst of messages with a foreign id
 costs one request, not one per message.
 
-Failures that may pass (connection refused, timeouts, 5xx, 429) raise
-:class:`~exchange.errors.TransientError`; the runtime retries them with backoff.
+Failures that may pass (connection refused, timeouts, 5xx, 429, a subject or registry in
+read-only mode) raise :class:`~exchange.errors.TransientError`; the runtime retries them with
+backoff. Refusals that only a person can fix raise :class:`~exchange.errors.ConfigError`, which
+stops an adapter with the registry's reason: 401/403 (credentials or permissions), 409 (the
+schema is incompatible with the subject's history), 422 (the schema is invalid). Neither is
+ever about one record, so neither sends records to the DLQ.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ __all__ = [
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _SUBJECT_NOT_FOUND = 40401
 _SCHEMA_NOT_FOUND = 40403
+_OPERATION_NOT_PERMITTED = 42205
+"""Confluent's error code for a write refused because the subject or registry is read-only."""
 
 
 class SchemaNotFoundError(MaisError):
@@ -281,12 +287,27 @@ class SchemaRegistryClient:
         if response.status_code == 404 and body.get("error_code") in (_SUBJECT_NOT_FOUND, _SCHEMA_NOT_FOUND):
             raise SchemaNotFoundError(f"schema registry: {method} {path} not found")
         if response.status_code >= 400:
-            raise ConfigError(
-                f"schema registry refused {method} {path}: {response.status_code} "
-                f"(error code {body.get('error_code')}): {body.get('message', '')}",
-                hint="an incompatible or invalid schema must be fixed before it can be used",
-            )
+            raise _refusal(method, path, response.status_code, body)
         return body
+
+
+def _refusal(method: str, path: str, status: int, body: dict[str, Any]) -> MaisError:
+    """The error for a 4xx answer other than 401/403: transient (read-only mode) or one a person must fix."""
+    code = body.get("error_code")
+    what = f"schema registry refused {method} {path}: {status} (error code {code})"
+    reason = str(body.get("message", ""))[:300]
+    if code == _OPERATION_NOT_PERMITTED or "read-only" in reason.lower() or "readonly" in reason.lower():
+        return TransientError(
+            f"{what}: the registry or subject is read-only",
+            hint="writes resume once the registry is back in READWRITE mode",
+        )
+    if status == 409:
+        hint = "the schema is incompatible with the subject's history: release a compatible version"
+    elif status == 422:
+        hint = "the registry finds the schema invalid: fix the adapter's schema"
+    else:
+        hint = "fix the request or the registry's configuration"
+    return ConfigError(f"{what}: {reason}", hint=hint)
 
 
 def _registered(body: dict[str, Any], subject: str) -> RegisteredSchema:

@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["KafkaSettings"]
+__all__ = ["KafkaSettings", "KeyedHashSettings"]
 
-_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}$")
+_HOST_PORT = re.compile(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -44,7 +44,7 @@ class KafkaSettings(BaseSettings):
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
         servers = [s.strip() for s in value.split(",") if s.strip()]
-        bad = [s for s in servers if not _HOST_PORT.match(s)]
+        bad = [s for s in servers if not _HOST_PORT.fullmatch(s)]
         if not servers or bad:
             raise ValueError(
                 "expected a comma-separated list of host:port, e.g. 127.0.0.1:9092"
@@ -120,3 +120,17 @@ class KafkaSettings(BaseSettings):
                 cafile=str(self.ssl_ca_location) if self.ssl_ca_location else None
             )
         return conf
+
+
+class KeyedHashSettings(BaseSettings):
+    """The agency's secret for keyed hashes of identifiers (``MAIS_KEYED_HASH_SECRET``, ``…_KEY_ID``).
+
+    Used where an identifier must stay recognisable without being readable: Kafka keys and
+    ``ce_subject`` of records that have no agency-local identifier (see ``docs/runtime.md``).
+    ``key_id`` names the secret (default ``<agency>/1``); change it when the secret is rotated.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MAIS_KEYED_HASH_", extra="forbid", frozen=True)
+
+    secret: SecretStr | None = None
+    key_id: str | None = None

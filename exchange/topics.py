@@ -44,7 +44,7 @@ ENTITY_EVENTS: dict[str, tuple[str, ...]] = {
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
-_AGENCY_ID = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+_AGENCY_ID = re.compile(r"[a-z][a-z0-9-]{1,38}[a-z0-9]")
 _MAJOR = 1
 
 
@@ -55,7 +55,7 @@ def validate_agency(agency: str) -> str:
     with a letter (``nhs-leeds``, ``lbc``): it becomes part of topic names, consumer groups and
     metric labels, so it never contains dots, spaces or upper case.
     """
-    if not _AGENCY_ID.match(agency):
+    if not _AGENCY_ID.fullmatch(agency):
         raise ConfigError(
             f"invalid agency id {agency!r}",
             hint="use 3-40 lower-case letters, digits and inner hyphens, starting with a letter "

@@ -30,8 +30,10 @@ from exchange.cli._runtime_options import (
 from exchange.codec import record_name_strategy, topic_name_strategy, topic_record_name_strategy
 from exchange.errors import ConfigError, MaisError
 from exchange.logging import configure_logging
-from exchange.runtime import RunOptions, parse_source, resolve_adapter, run_adapter
+from exchange.runtime import RunOptions, RuntimeSettings, parse_source, resolve_adapter, run_adapter
+from exchange.runtime._keys import keyed_hasher
 from exchange.runtime._txn import TransactionFencedError
+from exchange.settings import KeyedHashSettings
 
 app = typer.Typer(help="Run adapters: legacy records in, standard events out.", no_args_is_help=True)
 app.add_typer(tokens.app, name="tokens")
@@ -99,8 +101,10 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         raise ConfigError(
             f"unknown subject strategy {subject_strategy!r}", hint="use topic, record or topic-record"
         )
+    loaded = resolve_adapter(adapter)
+    loaded.adapter.check_organisation(organisation or agency_id(agency))  # before asking for secrets
     options = RunOptions(
-        adapter=resolve_adapter(adapter),
+        adapter=loaded,
         agency=agency_id(agency),
         source=parse_source(source),
         kafka=kafka_settings(bootstrap_servers),
@@ -114,6 +118,8 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         subject_strategy=_STRATEGIES[subject_strategy],
         batch_size=batch_size,
         ops_interval_s=5.0 if ops else None,
+        runtime=RuntimeSettings(),
+        keyed_hash=keyed_hasher(KeyedHashSettings(), agency_id(agency), required=True),
         ingress=ingress_settings(
             tls_cert=tls_cert,
             tls_key=tls_key,

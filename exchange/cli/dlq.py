@@ -23,7 +23,9 @@ from exchange.logging import configure_logging, get_logger
 from exchange.metrics import HealthState, RuntimeMetrics
 from exchange.runtime import DlqEntry, KafkaSource, RunOptions, StopSignal, build_pipeline, resolve_adapter
 from exchange.runtime._context import LoopContext
+from exchange.runtime._keys import keyed_hasher
 from exchange.runtime._replay import read_dlq, replay, replayed_coordinates
+from exchange.settings import KeyedHashSettings
 
 app = typer.Typer(help="Inspect and replay records the adapters rejected.", no_args_is_help=True)
 
@@ -93,13 +95,23 @@ def show(
         ("time", e.time),
         ("unit", "whole source unit" if e.unit else "one record"),
         ("replays", str(e.replays)),
-        ("size", f"{len(e.value)} bytes"),
+        ("size", f"{e.size} bytes"),
+        ("content", _content(e)),
     ):
         _out.print(f"[bold]{label:>8}[/] {escape(value)}")
     for name, raw in e.original_headers:
         _out.print(f"[bold]  header[/] {escape(name)} = {escape(raw.decode('utf-8', 'replace'))}")
     if show_bytes:
         _out.print(escape(e.value.decode("utf-8", "backslashreplace")))
+
+
+def _content(e: DlqEntry) -> str:
+    if e.content == "omitted":
+        kept = f"; kept at {e.kept}" if e.kept else ""
+        return f"not in the DLQ (too large for a message), SHA-256 {e.sha256}{kept}"
+    if e.content == "chunks":
+        return f"in the DLQ in several messages, SHA-256 {e.sha256}"
+    return "in the DLQ"
 
 
 @app.command("replay")
@@ -140,6 +152,7 @@ def replay_(  # noqa: PLR0917 - a Typer command takes its options as parameters
         kafka=kafka,
         registry=registry_client(registry_url),
         organisation_id=organisation,
+        keyed_hash=keyed_hasher(KeyedHashSettings(), agency, required=True),
     )
     metrics = RuntimeMetrics(loaded.adapter.name, agency)
     ctx = LoopContext(
@@ -155,4 +168,9 @@ def replay_(  # noqa: PLR0917 - a Typer command takes its options as parameters
     _out.print(
         f"replayed {report.replayed}, events delivered {report.events}, "
         f"failed again (back in the DLQ) {report.failed_again}, already replayed {report.skipped}"
+        + (
+            f", without content in the DLQ {report.without_content} (see `mais dlq show`)"
+            if report.without_content
+            else ""
+        )
     )

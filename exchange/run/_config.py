@@ -17,7 +17,7 @@ from exchange.topics import validate_agency
 
 __all__ = ["AdapterEntry", "RunConfig", "SampleSettings", "load_config"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
 class SampleSettings(BaseModel):
@@ -46,7 +46,7 @@ class AdapterEntry(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not _NAME.fullmatch(value):
             raise ValueError("lower-case letters, digits and hyphens, starting with a letter")
         return value
 

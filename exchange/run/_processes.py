@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -149,3 +150,14 @@ def child_env(bootstrap_servers: str, registry_url: str) -> dict[str, str]:
         "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "MAIS_SCHEMA_REGISTRY_URL": registry_url,
     }
+
+
+def agency_secret(state: Path, agency: str) -> str:
+    """The local demo's keyed-hash secret of ``agency``, made once and kept (mode 0600) under ``state``."""
+    path = state / "secrets" / f"{agency}.key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()

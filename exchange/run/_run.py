@@ -28,7 +28,7 @@ from exchange.registry_client import RegistrySettings, SchemaRegistryClient
 from exchange.run._config import AdapterEntry, RunConfig, load_config
 from exchange.run._dashboard import render
 from exchange.run._feeders import DropFeeder, FeedProgress, MllpFeeder
-from exchange.run._processes import AdapterProcess, child_env
+from exchange.run._processes import AdapterProcess, agency_secret, child_env
 from exchange.run._stack import Stack, ensure_stack
 from exchange.runtime import DirectorySource, ListenerSource, SourceSpec
 from exchange.samples import generate
@@ -93,7 +93,9 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
         for i, entry in enumerate(config.adapters):
             source = _source(entry, state, settings.free_ports)
             metrics = free_port() if settings.free_ports else settings.metrics_port + i
-            proc = AdapterProcess(entry, source, metrics, state / "logs" / f"{entry.name}.log", env)
+            secret = {"MAIS_KEYED_HASH_SECRET": agency_secret(state, entry.agency)}
+            log = state / "logs" / f"{entry.name}.log"
+            proc = AdapterProcess(entry, source, metrics, log, {**env, **secret})
             proc.start()
             processes.append(proc)
         feeders = [_feeder(p.entry, p.source, samples, stop) for p in processes]

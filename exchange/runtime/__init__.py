@@ -13,6 +13,7 @@ from exchange.runtime._dlq import DlqEntry, Reject, dlq_headers
 from exchange.runtime._pipeline import Identity, OutMessage, Pipeline, UnitResult
 from exchange.runtime._replay import read_dlq, replay
 from exchange.runtime._runner import LoadedAdapter, RunOptions, build_pipeline, resolve_adapter, run_adapter
+from exchange.runtime._settings import RuntimeSettings
 from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec, parse_source
 from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
 
@@ -28,6 +29,7 @@ __all__ = [
     "Pipeline",
     "Reject",
     "RunOptions",
+    "RuntimeSettings",
     "SourceSpec",
     "StopSignal",
     "TransactionFencedError",

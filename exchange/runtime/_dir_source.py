@@ -7,6 +7,10 @@ records are produced in transactions of ``batch_size`` records, each carrying th
 progress (see :mod:`._progress`); once the last transaction committed — the broker has
 acknowledged everything — the file is moved to ``done/``: that is the acknowledgement to the
 sender. After a crash the file is resumed after its last committed record.
+
+A file larger than ``max_unit_bytes`` is never read into memory: it is hashed as a stream and
+refused as one reject, a DLQ stub pointing at where the file is kept (``done/``). A reject too
+large for a Kafka message is also written as a stub with that pointer (see :mod:`._dlq`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import fnmatch
 import hashlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.adapter import SourceRecord
@@ -34,6 +39,15 @@ _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial")
 _DONE = "done"
 
 
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One dropped file being ingested: its progress id, its records (or one reject), where it goes."""
+
+    id: str
+    split: list[SourceRecord] | Reject
+    kept: str
+
+
 class DirectorySourceLoop:
     """Runs one adapter on one drop directory until stopped."""
 
@@ -44,14 +58,16 @@ class DirectorySourceLoop:
         self.poll_s = poll_s
         self.settle_s = settle_s
         self.transactional_id = client_id(ctx.agency, "adapter", ctx.adapter_name, "dir", ctx.instance_id)
-        self.progress = ProgressStore(ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name)
-        self._poisoned: set[str] = set()
+        # file units are "<name>#<hash>"; push sources' markers on the same topic are not read
+        self.progress = ProgressStore(
+            ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name, units=lambda unit: "#" in unit
+        )
         self._backoff = Backoff()
 
     def run(self) -> None:
         ctx = self.ctx
         self.done_dir.mkdir(parents=True, exist_ok=True)
-        writer = TransactionalWriter(ctx.kafka, self.transactional_id)
+        writer = TransactionalWriter(ctx.kafka, self.transactional_id, settings=ctx.settings, stop=ctx.stop)
         # init fences a crashed predecessor and aborts its open transaction before progress is read
         retry_transient(writer.init, ctx.stop, on_retry=ctx.log_retry)
         retry_transient(self.progress.ensure_topic, ctx.stop, on_retry=ctx.log_retry)
@@ -91,93 +107,104 @@ class DirectorySourceLoop:
         return sorted(ready, key=lambda p: (p.stat().st_mtime, p.name))
 
     def _ingest(self, writer: TransactionalWriter, file: Path) -> None:
-        try:
-            data = file.read_bytes()
-        except OSError as error:  # removed or unreadable since it was listed: try again next scan
-            self.ctx.log.warning("cannot read dropped file", file=file.name, error_class=type(error).__name__)
-            return
-        unit_id = f"{file.name}#{hashlib.sha256(data).hexdigest()[:32]}"
-        state = self.progress.get(unit_id)
-        if not state.complete:
-            split = self.ctx.pipeline.split(data, file.name)
-            if isinstance(split, Reject):
-                if not self._commit_chunk(writer, unit_id, [], 0, whole_unit=split):
-                    return
-            else:
-                start = state.done
-                while start < len(split):
-                    chunk = split[start : start + self.ctx.batch_size]
-                    if not self._commit_chunk(writer, unit_id, chunk, start, total=len(split)):
-                        return  # stopping: resume from the committed progress next time
-                    start += len(chunk)
-                if not split:
-                    self._commit_chunk(writer, unit_id, [], 0, total=0)
-        self._move_to_done(file, unit_id)
-
-    def _commit_chunk(
-        self,
-        writer: TransactionalWriter,
-        unit_id: str,
-        chunk: list[SourceRecord],
-        start: int,
-        *,
-        total: int = 0,
-        whole_unit: Reject | None = None,
-    ) -> bool:
-        """Produce one chunk and its progress in one transaction, retrying until done or stopped."""
         ctx = self.ctx
-        end = start + len(chunk)
-        progress = Progress(
-            done=total if whole_unit else end, complete=whole_unit is not None or end >= total
-        )
-        while True:
-            started = time.monotonic()
-            results: list[UnitResult] = []
+        split: list[SourceRecord] | Reject | None = None
+        try:
+            size = file.stat().st_size
+            if size > ctx.settings.max_unit_bytes:
+                digest, split = self._too_large(file, size)
+            else:
+                data = file.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+        except OSError as error:  # removed or unreadable since it was listed: try again next scan
+            ctx.log.warning("cannot read dropped file", file=file.name, error_class=type(error).__name__)
+            return
+        unit_id = f"{file.name}#{digest[:32]}"
+        target = self._done_target(file, unit_id)
+        if not self.progress.get(unit_id).complete:
+            if split is None:
+                split = ctx.pipeline.split(data, file.name)
+            if not self._commit_unit(writer, _Unit(unit_id, split, str(target))):
+                return  # stopping: resume from the committed progress next time
+        file.replace(target)
+        ctx.log.info("file ingested", file=file.name)
+
+    def _too_large(self, file: Path, size: int) -> tuple[str, Reject]:
+        """A file over the unit limit: hashed as a stream (never held in memory), refused as one reject."""
+        digest = hashlib.sha256()
+        with file.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                digest.update(block)
+        limit = self.ctx.settings.max_unit_bytes
+        message = f"file of {size} bytes is larger than the unit limit of {limit} bytes"
+        hexdigest = digest.hexdigest()
+        return hexdigest, Reject("read", "UnitTooLarge", message, b"", file.name, True, size, hexdigest)
+
+    def _commit_unit(self, writer: TransactionalWriter, unit: _Unit) -> bool:
+        """Produce the unit in transactions of ``batch_size`` records, each with its progress.
+
+        Every failed attempt is aborted and retried after a backoff; a retry starts from the
+        committed progress (re-read if the producer had to be recreated). False when stopping.
+        """
+        ctx = self.ctx
+        while not ctx.stop.requested():
+            state = self.progress.get(unit.id)
+            if state.complete:
+                return True
+            generation = writer.generation
             try:
-                writer.begin()
-                if whole_unit is not None:
-                    results.append(UnitResult(rejects=[whole_unit]))
-                    ctx.write_result(writer, results[0], f"{unit_id}:unit", key=None, headers=None)
-                for index, record in enumerate(chunk, start):
-                    results.append(self._process_record(writer, record, f"{unit_id}:{index}"))
-                writer.produce(
-                    self.progress.topic, self.progress.key(unit_id), progress.encode(), [], "progress"
-                )
-                writer.commit()
+                self._commit_chunk(writer, unit, state.done)
             except PermanentDeliveryError as refused:
-                self._poisoned |= refused.tags
+                ctx.refusals.record(refused.tags, ctx.dlq)
                 writer.abort()
-                continue
             except TransientError as error:
                 ctx.metrics.retried("produce")
                 ctx.log.warning("transaction aborted; chunk will be retried", error=error.message)
                 writer.abort()
-                if ctx.stop.wait(self._backoff.next_delay()):
-                    return False
+                if writer.generation != generation:  # did the last commit happen? ask the topic
+                    ctx.log.warning("producer recreated; reading the committed progress again")
+                    retry_transient(self.progress.load, ctx.stop, on_retry=ctx.log_retry)
+            else:
+                self._backoff.reset()
                 continue
-            self._backoff.reset()
-            self.progress.set(unit_id, progress)
-            ctx.metrics.records_in("dir", len(chunk) or 1)
-            ctx.count_committed(results, started)
-            return True
+            ctx.stop.wait(self._backoff.next_delay())
+        return False
 
-    def _process_record(self, writer: TransactionalWriter, record: SourceRecord, tag: str) -> UnitResult:
-        result = UnitResult()
-        if tag in self._poisoned:
-            result.records = 1
-            result.rejects.append(
-                Reject(
-                    "produce", "MessageRefused", "the broker refused an output", record.data, record.origin
-                )
-            )
+    def _commit_chunk(self, writer: TransactionalWriter, unit: _Unit, start: int) -> None:
+        """One transaction: the next chunk's outputs and rejects, and the unit's progress after it."""
+        ctx = self.ctx
+        started = time.monotonic()
+        results: list[UnitResult] = []
+        chunk: list[SourceRecord] = []
+        writer.begin()
+        if isinstance(unit.split, Reject):
+            tag = f"{unit.id}:unit"
+            whole = unit.split
+            result = ctx.refused(tag, whole.data, whole.origin, unit=True) or UnitResult(rejects=[whole])
+            ctx.write_result(writer, result, tag, key=None, headers=None, kept=unit.kept)
+            results.append(result)
+            progress = Progress(done=1, complete=True)
         else:
-            self.ctx.pipeline.process_record(record, None, result)
-        self.ctx.write_result(writer, result, tag, key=None, headers=None)
-        return result
+            chunk = unit.split[start : start + ctx.batch_size]
+            for index, record in enumerate(chunk, start):
+                tag = f"{unit.id}:{index}"
+                result = ctx.refused(tag, record.data, record.origin, unit=False) or UnitResult()
+                if not result.rejects:
+                    ctx.pipeline.process_record(record, None, result)
+                ctx.write_result(writer, result, tag, key=None, headers=None, kept=unit.kept)
+                results.append(result)
+            end = start + len(chunk)
+            progress = Progress(done=end, complete=end >= len(unit.split))
+        writer.produce(self.progress.topic, self.progress.key(unit.id), progress.encode(), [], "progress")
+        writer.commit()
+        ctx.refusals.clear()
+        self.progress.set(unit.id, progress)
+        ctx.metrics.records_in("dir", len(chunk) or 1)
+        ctx.count_committed(results, started)
 
-    def _move_to_done(self, file: Path, unit_id: str) -> None:
+    def _done_target(self, file: Path, unit_id: str) -> Path:
+        """Where the file goes once ingested (its DLQ stubs point there)."""
         target = self.done_dir / file.name
         if target.exists():
             target = self.done_dir / f"{file.name}.{unit_id.rsplit('#', 1)[1][:12]}"
-        file.replace(target)
-        self.ctx.log.info("file ingested", file=file.name)
+        return target

@@ -7,8 +7,11 @@ in a Kafka transaction that also records the key on ``mais.<agency>.progress.v1`
 
 * ``202`` with ``{"records", "events", "rejected"}`` — committed (rejects are in the DLQ);
 * ``200`` with ``{"duplicate": true}`` — this key was committed before; nothing was written again;
-* ``413`` body too large, ``400`` bad key or no body, ``503`` stopping or not committed in time:
-  the sender retries with the same key, and nothing is lost or written twice.
+* ``413`` body larger than ``max_unit_bytes``: answered from the headers (the body is never read)
+  and recorded as one reject, a DLQ stub with the declared size, committed under the request's
+  ``Idempotency-Key`` like any unit (without one, each attempt is recorded);
+* ``400`` bad key or no body, ``503`` stopping or not committed in time: the sender retries with
+  the same key, and nothing is lost or written twice.
 
 Every connection first passes the listener's :class:`~exchange.ingress.IngressGate` (TLS
 handshake and client certificate, if configured, on the connection's own thread), and every
@@ -24,17 +27,17 @@ import contextlib
 import hashlib
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from exchange.errors import PrerequisiteError
-from exchange.ingress import Connection, IngressGate, Refused
+from exchange.ingress import Connection, IngressGate, Refused, Sender
 from exchange.runtime._context import LoopContext
-from exchange.runtime._push import IDEMPOTENCY_KEY, Outcome, PushLoop
+from exchange.runtime._dlq import Reject
+from exchange.runtime._push import IDEMPOTENCY_KEY, Outcome, PushLoop, PushRequest
 
 __all__ = ["HttpSourceLoop"]
-
-_MAX_BODY = 16 * 2**20
 
 _REFUSED = {
     "missing_token": "a bearer token is needed: Authorization: Bearer <token>",
@@ -75,6 +78,7 @@ class HttpSourceLoop:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         push, gate = self.push, self.gate
         limits = gate.settings
+        limit = push.ctx.settings.max_unit_bytes
 
         class Handler(BaseHTTPRequestHandler):
             connection_: Connection
@@ -115,17 +119,35 @@ class HttpSourceLoop:
                 if length <= 0:
                     self._answer(400, {"error": "empty body, or a Content-Length that is not a number"})
                     return
-                if length > _MAX_BODY:
-                    self._answer(413, {"error": f"body larger than {_MAX_BODY} bytes"})
+                if length > limit:
+                    self._refuse_too_large(length, sender)
                     return
                 body = self.rfile.read(length)
                 if len(body) < length:
                     return  # the sender went away
                 key = self.headers.get("Idempotency-Key") or hashlib.sha256(body).hexdigest()
-                if not IDEMPOTENCY_KEY.match(key):
+                if not IDEMPOTENCY_KEY.fullmatch(key):
                     self._answer(400, {"error": "Idempotency-Key: letters, digits and ._:- (at most 128)"})
                     return
-                request = push.submit(body, key, sender=sender)
+                self._answer_outcome(push.submit(body, key, sender=sender))
+
+            def _refuse_too_large(self, length: int, sender: Sender | None) -> None:
+                """Answer from the headers (the body is never read) and record one reject: a stub
+                with the declared size, under the request's Idempotency-Key if it has one."""
+                key = self.headers.get("Idempotency-Key") or f"oversize-{uuid.uuid4().hex}"
+                if not IDEMPOTENCY_KEY.fullmatch(key):
+                    self._answer(400, {"error": "Idempotency-Key: letters, digits and ._:- (at most 128)"})
+                    return
+                message = f"body of {length} bytes (declared) is larger than the unit limit of {limit} bytes"
+                reject = Reject("read", "UnitTooLarge", message, b"", "http", True, length)
+                request = push.submit(b"", key, sender=sender, too_large=reject)
+                if request.outcome in (Outcome.COMMITTED, Outcome.DUPLICATE):
+                    answer = {"error": f"body larger than {limit} bytes", "rejected": 1}
+                    self._answer(413, answer, {"Connection": "close"})
+                else:
+                    self._answer(503, {"error": "not committed; retry with the same Idempotency-Key"})
+
+            def _answer_outcome(self, request: PushRequest) -> None:
                 if request.outcome is Outcome.DUPLICATE:
                     self._answer(200, {"duplicate": True})
                 elif request.outcome is Outcome.COMMITTED and request.result is not None:

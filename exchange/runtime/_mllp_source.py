@@ -45,7 +45,7 @@ def hl7_idempotency_key(message: bytes) -> str:
         if len(fields) > 9 and fields[9].strip():
             sender = ".".join(_UNSAFE.sub("_", f)[:20] for f in (fields[2], fields[3]))
             key = f"{sender}:{_UNSAFE.sub('_', fields[9])[:60]}:{digest[:16]}"
-            if IDEMPOTENCY_KEY.match(key):
+            if IDEMPOTENCY_KEY.fullmatch(key):
                 return key
     return f"sha256:{digest}"
 
@@ -62,7 +62,9 @@ class MllpSourceLoop:
             )
         self.push = PushLoop(ctx, "mllp")
         try:
-            self._listener = MllpListener(self._deliver, acknowledge, host, port, gate=gate)
+            self._listener = MllpListener(
+                self._deliver, acknowledge, host, port, max_frame=ctx.settings.max_unit_bytes, gate=gate
+            )
         except OSError as exc:
             raise PrerequisiteError(
                 f"cannot listen on {host}:{port} ({exc.strerror})", hint="choose a free port in --source"

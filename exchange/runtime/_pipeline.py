@@ -6,7 +6,16 @@ into a Confluent-framed value with its CloudEvents headers. Every failure is tag
 :class:`DataError` names (``parse``/``map``/``validate``), ``map`` for any other exception out of
 adapter code, ``serialize`` when an event does not fit its schema. One record's events are all
 or nothing: if one of them cannot be encoded, the record is rejected as a whole.
-:class:`TransientError` (the registry is down) propagates: the caller retries the batch.
+
+Only what the adapter's own ``split`` and ``translate`` raise can be an "adapter bug". Failures
+of the world around the record are never a reject: :class:`TransientError` (the registry is
+down, or read-only for a while) propagates and the caller retries the batch with backoff;
+:class:`ConfigError` (the registry refuses our credentials or our schema) propagates and stops
+the adapter with its message. An upstream ``ce_correlationid`` that is not a short token
+(braces, spaces, a trailing newline, too long) is ignored: the record's derived id is used.
+
+Keys and ``ce_subject`` are the adapter's record keys if those are agency-local record ids, else
+their keyed hashes (:mod:`._keys`): an NHS number never becomes a key in clear.
 """
 
 from __future__ import annotations
@@ -18,10 +27,11 @@ from typing import TYPE_CHECKING
 
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
 from exchange.codec import AvroCodec
-from exchange.envelope import Envelope, build_headers, event_id, record_fingerprint
-from exchange.errors import DataError, TransientError
+from exchange.envelope import Envelope, build_headers, event_id, is_token, record_fingerprint
+from exchange.errors import ConfigError, DataError, PrerequisiteError, TransientError
 from exchange.metrics import STAGES
 from exchange.runtime._dlq import Reject
+from exchange.runtime._keys import RecordKeys
 from exchange.topics import entity_topic
 
 if TYPE_CHECKING:
@@ -77,11 +87,14 @@ class Pipeline:
         codec: AvroCodec,
         resolve_schema: SchemaResolver,
         identity: Identity,
+        *,
+        keys: RecordKeys | None = None,
     ) -> None:
         self.adapter = adapter
         self.context = context
         self.codec = codec
         self.identity = identity
+        self.keys = keys or RecordKeys(None)
         self._resolve_schema = resolve_schema
         self._schemas: dict[str, str] = {}
         self._topics: dict[str, str] = {}
@@ -90,6 +103,8 @@ class Pipeline:
         """The unit's records, or a whole-unit reject if the adapter cannot split it."""
         try:
             return list(self.adapter.split(data, origin))
+        except (TransientError, ConfigError, PrerequisiteError):
+            raise
         except DataError as error:
             stage = error.stage if error.stage in STAGES else "parse"
             return Reject(stage, type(error).__name__, error.message, data, origin, unit=True)
@@ -121,14 +136,7 @@ class Pipeline:
         result.records += 1
         try:
             events = self.adapter.translate(record, self.context)
-            fingerprint = record_fingerprint(self.identity.source, record.origin, record.data)
-            correlation = _correlation_id(headers) or event_id(fingerprint, -1)
-            now = datetime.now(UTC)
-            messages = [
-                self._message(fingerprint, index, event, correlation, now, sender=sender)
-                for index, event in enumerate(events)
-            ]
-        except TransientError:
+        except (TransientError, ConfigError, PrerequisiteError):
             raise
         except DataError as error:
             result.rejects.append(
@@ -138,6 +146,19 @@ class Pipeline:
         except Exception as error:
             result.rejects.append(
                 Reject("map", type(error).__name__, _bug_message(error), record.data, record.origin)
+            )
+            return
+        fingerprint = record_fingerprint(self.identity.source, record.origin, record.data)
+        correlation = _correlation_id(headers) or event_id(fingerprint, -1)
+        now = datetime.now(UTC)
+        try:  # our own code from here: only a DataError (the event does not fit) is a reject
+            messages = [
+                self._message(fingerprint, index, event, correlation, now, sender=sender)
+                for index, event in enumerate(events)
+            ]
+        except DataError as error:
+            result.rejects.append(
+                Reject(error.stage, type(error).__name__, error.message, record.data, record.origin)
             )
             return
         result.outputs.extend(messages)
@@ -163,25 +184,31 @@ class Pipeline:
             except LookupError:
                 raise DataError(f"unknown event schema {schema_name}", stage="serialize") from None
         encoded = self.codec.encode(topic, schema, event.value)
+        key = self.keys.public(event.key)
         envelope = Envelope(
             id=event_id(fingerprint, index),
             source=self.identity.ce_source,
             type=schema_name,
             time=now,
-            subject=event.key,
+            subject=key,
             sharing_purpose=self.identity.sharing_purpose,
             legal_basis=self.identity.legal_basis,
             correlation_id=correlation,
             auth_type=sender.auth_type if sender else None,
             auth_id=sender.name if sender else None,
         )
-        return OutMessage(topic, event.key.encode(), encoded, build_headers(envelope))
+        return OutMessage(topic, key.encode(), encoded, build_headers(envelope))
 
 
 def _correlation_id(headers: Headers | None) -> str | None:
+    """The upstream correlation id, if it is a token the envelope can carry; else None."""
     for name, value in headers or ():
         if name == "ce_correlationid" and value:
-            return value.decode("utf-8", "replace")
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            return text if is_token(text) else None
     return None
 
 

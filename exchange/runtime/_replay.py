@@ -11,21 +11,20 @@ the sender that pushed the record (``mais_dlq_sender``), if any, as their ``ce_a
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import Message
 
 from exchange.adapter import SourceRecord
 from exchange.errors import TransientError
 from exchange.ingress import Sender
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff
-from exchange.runtime._dlq import DlqEntry
+from exchange.runtime._dlq import DlqEntry, assemble_chunks
 from exchange.runtime._pipeline import Pipeline, UnitResult
-from exchange.runtime._progress import Progress, ProgressStore
+from exchange.runtime._progress import Progress, ProgressStore, read_to_end
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
 from exchange.topics import client_id, dlq_topic, progress_topic
@@ -41,54 +40,32 @@ class ReplayReport:
     events: int = 0
     failed_again: int = 0
     skipped: int = 0
+    without_content: int = 0
+    """Stubs whose content is not in the DLQ (replay them from where it was kept)."""
     outcomes: dict[str, str] = dataclasses.field(default_factory=dict)
-    """entry coordinate -> ``delivered``, ``failed-again`` or ``skipped`` (replayed before)."""
+    """entry coordinate -> ``delivered``, ``failed-again``, ``skipped`` (replayed before) or
+    ``without-content`` (a stub)."""
 
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
-    """Every committed entry of the agency's DLQ, oldest first per partition."""
-    topic = dlq_topic(agency)
-    config: dict[str, Any] = {
-        **kafka.confluent_config(),
-        "group.id": f"{topic}.reader.{uuid.uuid4().hex}",  # under the agency's prefix
-        "enable.auto.commit": False,
-        "isolation.level": "read_committed",
-        "enable.partition.eof": True,
-    }
-    consumer = Consumer(config)
+    """Every committed entry of the agency's DLQ, oldest first per partition (chunks reassembled)."""
     entries: list[DlqEntry] = []
-    try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if metadata is None or metadata.error is not None or not metadata.partitions:
-            return []
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions])
-        remaining = set(metadata.partitions)
-        while remaining:
-            message = consumer.poll(timeout_s)
-            if message is None:
-                raise TransientError(f"timed out reading {topic}")
-            error = message.error()
-            partition = int(message.partition() or 0)
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard(partition)
-                    continue
-                raise TransientError(f"cannot read {topic}: {error.name()}")
-            key, value = message.key(), message.value()
-            raw_headers: Any = message.headers() or []
-            headers = [(n, v.encode() if isinstance(v, str) else v) for n, v in raw_headers]
-            entries.append(
-                DlqEntry.from_message(
-                    partition,
-                    int(message.offset() or 0),
-                    key.encode() if isinstance(key, str) else key,
-                    value.encode() if isinstance(value, str) else value,
-                    headers,
-                )
+
+    def each(message: Message) -> None:
+        key, value = message.key(), message.value()
+        raw_headers: Any = message.headers() or []
+        entries.append(
+            DlqEntry.from_message(
+                int(message.partition() or 0),
+                int(message.offset() or 0),
+                key.encode() if isinstance(key, str) else key,
+                value.encode() if isinstance(value, str) else value,
+                [(n, v.encode() if isinstance(v, str) else v) for n, v in raw_headers],
             )
-    finally:
-        consumer.close()
-    return entries
+        )
+
+    read_to_end(kafka, dlq_topic(agency), each, timeout_s)
+    return assemble_chunks(entries)
 
 
 def replayed_coordinates(kafka: KafkaSettings, agency: str) -> set[str]:
@@ -103,7 +80,12 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     """Send ``entries`` through ``ctx.pipeline`` again; see the module documentation."""
     store = ProgressStore(ctx.kafka, progress_topic(ctx.agency), _REPLAY_PROGRESS)
     store.ensure_topic()
-    writer = TransactionalWriter(ctx.kafka, client_id(ctx.agency, "dlq-replay", ctx.adapter_name))
+    writer = TransactionalWriter(
+        ctx.kafka,
+        client_id(ctx.agency, "dlq-replay", ctx.adapter_name),
+        settings=ctx.settings,
+        stop=ctx.stop,
+    )
     writer.init()
     store.load()
     report = ReplayReport()
@@ -112,6 +94,9 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
         if store.get(entry.coordinate).complete:
             report.skipped += 1
             report.outcomes[entry.coordinate] = "skipped"
+        elif not entry.has_content:
+            report.without_content += 1
+            report.outcomes[entry.coordinate] = "without-content"
         else:
             pending.append(entry)
     pipelines: dict[str, Pipeline] = {}
@@ -191,5 +176,6 @@ def _pipeline_for(base: Pipeline, source: str, pipelines: dict[str, Pipeline]) -
             base.codec,
             base._resolve_schema,
             dataclasses.replace(base.identity, source=source),
+            keys=base.keys,
         )
     return pipelines[source]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import gc
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from exchange.adapter import Adapter, AdapterContext, adapter_module, load_adapter
 from exchange.codec import AvroCodec, SubjectNameStrategy, topic_record_name_strategy
+from exchange.envelope import is_token
 from exchange.errors import ConfigError, MaisError, PrerequisiteError
+from exchange.hashing import KeyedHasher
 from exchange.ingress import IngressGate, IngressSettings, Listener, build_gate
 from exchange.logging import get_logger
 from exchange.metrics import HealthState, MetricsServer, RuntimeMetrics
@@ -21,9 +23,11 @@ from exchange.runtime._control import StopSignal
 from exchange.runtime._dir_source import DirectorySourceLoop
 from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
+from exchange.runtime._keys import RecordKeys
 from exchange.runtime._mllp_source import MllpSourceLoop
 from exchange.runtime._ops_agent import OpsAgent
 from exchange.runtime._pipeline import Identity, Pipeline
+from exchange.runtime._settings import RuntimeSettings
 from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec
 from exchange.settings import KafkaSettings
 from exchange.topics import validate_agency
@@ -101,6 +105,9 @@ class RunOptions:
     ops_interval_s: float | None = 5.0
     """How often the ops agent reports to the monitor (``None``: no ops agent, no replays by request)."""
     ingress: IngressSettings | None = None
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    keyed_hash: KeyedHasher | None = None
+    """Hashes keys that are not agency-local ids (``mais adapter run`` requires a secret)."""
 
 
 def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], None]:
@@ -118,6 +125,14 @@ def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], No
 def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
     """The adapter's pipeline; an organisation id the adapter cannot use is a usage error, now."""
     agency = validate_agency(options.agency)
+    for option, value in (
+        ("--sharing-purpose", options.sharing_purpose),
+        ("--legal-basis", options.legal_basis),
+    ):
+        if value is not None and not is_token(value):
+            raise ConfigError(
+                f"{option} must be a short code without spaces", hint="e.g. safeguarding or a vocabulary URI"
+            )
     organisation = options.organisation_id or agency
     options.adapter.adapter.check_organisation(organisation)
     warn = _counted_warnings(metrics)
@@ -133,12 +148,32 @@ def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -
             sharing_purpose=options.sharing_purpose,
             legal_basis=options.legal_basis,
         ),
+        keys=RecordKeys(options.keyed_hash),
+    )
+
+
+def _log_drain_over(options: RunOptions, drain_s: float) -> None:
+    get_logger("exchange.runtime").bind(adapter=options.adapter.adapter.name, agency=options.agency).warning(
+        f"drain time of {drain_s:g} s over: exiting now; "
+        "an open transaction is aborted by the broker or the next start"
     )
 
 
 def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``); drains, commits and returns normally."""
-    stop = stop or StopSignal().install()
+    installed = stop is None
+    if stop is None:  # this process's own signals: it also ends at the drain deadline
+        stop = StopSignal().install()
+        drain_s = options.runtime.drain_s
+        stop.exit_after_drain(drain_s, lambda: _log_drain_over(options, drain_s))
+    try:
+        _run(options, stop)
+    finally:
+        if installed:
+            stop.uninstall()
+
+
+def _run(options: RunOptions, stop: StopSignal) -> None:
     metrics = RuntimeMetrics(options.adapter.adapter.name, options.agency)
     health = HealthState()
     pipeline = build_pipeline(options, metrics)
@@ -152,6 +187,7 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
         log,
         options.instance_id,
         batch_size=options.batch_size,
+        settings=options.runtime,
     )
     gate = _listener_gate(options, metrics, log)  # checks TLS files and exposure before anything starts
     server = None
@@ -169,7 +205,9 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
         def replay_context() -> LoopContext:
             pipeline = build_pipeline(options, metrics)
             kafka, instance = options.kafka, options.instance_id
-            return LoopContext(pipeline, kafka, metrics, HealthState(), stop, log, instance)
+            return LoopContext(
+                pipeline, kafka, metrics, HealthState(), stop, log, instance, settings=options.runtime
+            )
 
         agent = OpsAgent(ctx, str(options.source), replay_context, interval_s=options.ops_interval_s).start()
     # Start-up objects (modules, schemas, settings) never die: keep them out of the cyclic

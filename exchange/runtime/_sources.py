@@ -10,8 +10,8 @@ from exchange.errors import ConfigError
 
 __all__ = ["DirectorySource", "KafkaSource", "ListenerSource", "SourceSpec", "parse_source"]
 
-_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
-_HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
+_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})")
 _HINT = "use kafka:TOPIC, dir:PATH, http:HOST:PORT or mllp:HOST:PORT"
 
 
@@ -50,13 +50,13 @@ def parse_source(uri: str) -> SourceSpec:
     if not sep or not rest:
         raise ConfigError(f"source {uri!r} has no kind", hint=_HINT)
     if kind == "kafka":
-        if not _TOPIC.match(rest):
+        if not _TOPIC.fullmatch(rest):
             raise ConfigError(f"{rest!r} is not a valid Kafka topic name", hint=_HINT)
         return KafkaSource(rest)
     if kind == "dir":
         return DirectorySource(Path(rest))
     if kind in ("http", "mllp"):
-        match = _HOST_PORT.match(rest)
+        match = _HOST_PORT.fullmatch(rest)
         if match is None or not 0 < int(match["port"]) < 65536:
             raise ConfigError(f"{rest!r} is not HOST:PORT", hint=_HINT)
         return ListenerSource(kind, match["host"], int(match["port"]))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,10 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from exchange.localkafka import free_port
+
 TESTS_DIR = Path(__file__).resolve().parents[2]
+TEST_SECRET = "test-only keyed-hash secret, not for real agencies"
 GIVEN = ["Amelia", "Oliver", "Isla", "Mohammed", "Zainab", "Harrison", "Siobhan", "Tomasz"]
 FAMILY = ["Okonkwo", "Whitfield", "Patel", "Kowalczyk", "Oyelaran", "Fairbairn", "Nakamura"]
 
@@ -100,6 +107,7 @@ def subprocess_env(bootstrap: str, registry_url: str) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
         "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "MAIS_SCHEMA_REGISTRY_URL": registry_url,
+        "MAIS_KEYED_HASH_SECRET": TEST_SECRET,
     }
 
 
@@ -110,3 +118,82 @@ def nhs_number(i: int) -> str:
 
 def person_id(message: Any) -> str:
     return bytes(message.key()).decode().rsplit("|", 1)[1]
+
+
+class AdapterProcess:
+    """``mais adapter run`` as a child process whose stderr (the JSON log) is kept."""
+
+    def __init__(
+        self,
+        source: str,
+        agency: str,
+        env: dict[str, str],
+        log_dir: Path,
+        instance_id: str = "chaos",
+        *,
+        adapter: str = "runtime_people_adapter:adapter",
+        extra: Sequence[str] = ("--batch-size", "500"),
+    ) -> None:
+        self.source, self.agency, self.env, self.log_dir = source, agency, env, log_dir
+        self.instance_id = instance_id
+        self.adapter = adapter
+        self.extra = list(extra)
+        self.runs = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.metrics_port = free_port()
+
+    def start(self) -> None:
+        self.runs += 1
+        command = [
+            sys.executable, "-c", "from exchange.cli import main; main()",
+            "adapter", "run",
+            "--adapter", self.adapter,
+            "--agency", self.agency,
+            "--source", self.source,
+            "--instance-id", self.instance_id,
+            "--metrics-port", str(self.metrics_port),
+            *self.extra,
+        ]  # fmt: skip
+        with (self.log_dir / f"run-{self.instance_id}-{self.runs:03d}.log").open("wb") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            assert self.process.poll() is None, f"adapter exited:\n{self.logs()[-3000:]}"
+            try:
+                url = f"http://127.0.0.1:{self.metrics_port}/readyz"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        pytest.fail("adapter did not become ready")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def terminate(self, timeout_s: float = 60) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout_s)
+
+    def timed_terminate(self, timeout_s: float = 60) -> tuple[int, float]:
+        """SIGTERM, then (exit code, seconds until the process was gone)."""
+        started = time.monotonic()
+        code = self.terminate(timeout_s)
+        return code, time.monotonic() - started
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def scrape_metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("run-*.log")))

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections import Counter
 
+import httpx
 import pytest
 import runtime_people_adapter as people
-from runtime_it_helpers import create_topic, people_lines, person_id, produce_lines, read_all, wait_for
+from runtime_it_helpers import (
+    TEST_SECRET,
+    create_topic,
+    people_lines,
+    person_id,
+    produce_lines,
+    read_all,
+    wait_for,
+)
 from typer.testing import CliRunner
 
 from exchange.cli import app
@@ -129,10 +140,11 @@ def test_dlq_commands(
         "dlq", "replay", *common, "--registry-url", schema_registry_url,
         "--adapter", "runtime_people_adapter:fixed_adapter", "--all",
     ]  # fmt: skip
-    replayed = runner.invoke(app, replay, env={"COLUMNS": "250"})
+    secret = {"COLUMNS": "250", "MAIS_KEYED_HASH_SECRET": TEST_SECRET}
+    replayed = runner.invoke(app, replay, env=secret)
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 2, events delivered 2" in replayed.output
-    again = runner.invoke(app, replay, env={"COLUMNS": "250"})
+    again = runner.invoke(app, replay, env=secret)
     assert "replayed 0, events delivered 0" in again.output
     assert "already replayed 2" in again.output
     outputs = read_all(kafka_bootstrap, f"mais.{agency}.person.v1", expect=100)
@@ -141,3 +153,86 @@ def test_dlq_commands(
     missing = runner.invoke(app, ["dlq", "show", *common, "0:99999"])
     assert isinstance(missing.exception, ConfigError)  # `mais` prints it with its hint, exit code 2
     assert missing.exception.hint
+
+
+def _run_in_thread(options: RunOptions, stop: StopSignal) -> tuple[threading.Thread, list[BaseException]]:
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_adapter(options, stop)
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, failures
+
+
+def test_a_subject_in_read_only_mode_holds_records_back_without_rejecting_them(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str, unique_topic: object
+) -> None:
+    topic = unique_topic("raw")  # type: ignore[operator]
+    create_topic(kafka_bootstrap, topic, partitions=2)
+    subject = f"mais.{agency}.person.v1-{people.SCHEMA_NAME}"
+    mode_url = f"{schema_registry_url}/mode/{subject}"
+    assert httpx.put(mode_url, json={"mode": "READONLY"}, timeout=10).status_code == 200
+    produce_lines(kafka_bootstrap, topic, people_lines(200))
+    options = RunOptions(
+        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
+        agency=agency,
+        source=KafkaSource(topic),
+        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        registry=SchemaRegistryClient(schema_registry_url),
+        instance_id="it",
+        batch_size=50,
+    )
+    stop = StopSignal()
+    thread, failures = _run_in_thread(options, stop)
+    try:
+        time.sleep(6)  # the registry refuses to register while the subject is read-only
+        assert read_all(kafka_bootstrap, f"mais.{agency}.person.v1", timeout_s=3) == []
+        assert thread.is_alive() and not failures
+        assert httpx.put(mode_url, json={"mode": "READWRITE"}, timeout=10).status_code == 200
+        outputs = read_all(kafka_bootstrap, f"mais.{agency}.person.v1", expect=200, timeout_s=90)
+    finally:
+        httpx.put(mode_url, json={"mode": "READWRITE"}, timeout=10)
+        stop.stop()
+        thread.join(60)
+    ids = Counter(person_id(m) for m in outputs)
+    assert len(ids) == 200
+    assert max(ids.values()) == 1
+    assert read_dlq(options.kafka, agency) == []  # nothing was rejected for the registry's state
+    assert not failures
+
+
+def test_a_schema_the_registry_finds_incompatible_stops_the_adapter_and_rejects_nothing(
+    kafka_bootstrap: str, schema_registry_url: str, agency: str, unique_topic: object
+) -> None:
+    topic = unique_topic("raw")  # type: ignore[operator]
+    create_topic(kafka_bootstrap, topic, partitions=1)
+    subject = f"mais.{agency}.person.v1-{people.SCHEMA_NAME}"
+    registry = SchemaRegistryClient(schema_registry_url)
+    earlier = json.loads(people.schemas[people.SCHEMA_NAME])
+    earlier["fields"] = [{"name": "person_id", "type": "long"}]  # an earlier version of another shape
+    registry.register(subject, json.dumps(earlier))
+    registry.set_compatibility("FULL_TRANSITIVE", subject)
+    produce_lines(kafka_bootstrap, topic, people_lines(20))
+    options = RunOptions(
+        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
+        agency=agency,
+        source=KafkaSource(topic),
+        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        registry=registry,
+        instance_id="it",
+    )
+    stop = StopSignal()
+    thread, failures = _run_in_thread(options, stop)
+    thread.join(90)
+    stop.stop()
+    assert not thread.is_alive(), "the adapter stops by itself"
+    (failure,) = failures
+    assert isinstance(failure, ConfigError)
+    assert "409" in failure.message
+    assert failure.hint and "incompatible" in failure.hint
+    assert read_dlq(options.kafka, agency) == []  # no record was blamed for the schema

@@ -213,7 +213,7 @@ def test_http_push_over_tls_takes_only_senders_with_a_valid_token(
         # Too large for the limit: answered from the headers too, even for a known sender.
         with _tls_socket(port, pki) as raw:
             raw.sendall(
-                b"POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n"
+                b"POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 70000000\r\n"
                 + f"Authorization: Bearer {gp_token}\r\n\r\n".encode()
             )
             assert raw.recv(4096).startswith(b"HTTP/1.0 413 ")
@@ -255,8 +255,10 @@ def test_http_push_over_tls_takes_only_senders_with_a_valid_token(
     assert senders == want  # every accepted record once, named after its sender; nothing refused
     assert Counter(_headers(m)["ce_authtype"] for m in outputs) == {b"api_key": len(want)}
     dlq = read_dlq(options.kafka, agency)
+    (too_large,) = [e for e in dlq if e.error_class == "UnitTooLarge"]  # the 70 MB body: one stub
+    assert (too_large.sender, too_large.size, too_large.value) == ("gp-emis", 70_000_000, b"")
     assert (
-        sorted((e.sender or "", e.sender_auth or "") for e in dlq)
+        sorted((e.sender or "", e.sender_auth or "") for e in dlq if e is not too_large)
         == poison
         == [
             ("gp-emis", "token"),

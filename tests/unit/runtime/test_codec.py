@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange.codec import AvroCodec, record_name_strategy, topic_record_name_strategy
-from exchange.errors import DataError
+from exchange.errors import ConfigError, DataError
 from exchange.testing import InMemorySchemaRegistry
 
 PERSON = json.dumps(
@@ -105,9 +105,9 @@ def test_subject_name_strategies(registry: InMemorySchemaRegistry) -> None:
 def test_unregistered_schema_is_refused_without_auto_registration(
     registry: InMemorySchemaRegistry,
 ) -> None:
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(ConfigError, match="not registered under subject") as caught:
         AvroCodec(registry, auto_register=False).encode(TOPIC, PERSON, VALUE)
-    assert caught.value.stage == "serialize"
+    assert caught.value.hint
     registry.register(f"{TOPIC}-value", PERSON)
     assert (
         AvroCodec(registry, auto_register=False)

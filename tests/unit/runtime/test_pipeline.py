@@ -8,11 +8,12 @@ import runtime_people_adapter as people
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
 from exchange.codec import AvroCodec
 from exchange.envelope import parse_headers
-from exchange.errors import TransientError
+from exchange.errors import ConfigError, TransientError
 from exchange.runtime import Identity, Pipeline, UnitResult
 from exchange.runtime._dlq import DlqEntry, dlq_headers
 from exchange.testing import InMemorySchemaRegistry
 
+KEY_P1 = f"{people.PEOPLE_SYSTEM}|p1".encode()
 GOOD = b"p1,Amelia,Okonkwo,2014-03-09,9434765919"
 POISON = b"p2,Jack,Smith,09/03/2014,9434765920"
 
@@ -35,13 +36,13 @@ def test_good_records_become_framed_events_with_envelopes() -> None:
     assert not result.rejects
     (out,) = result.outputs
     assert out.topic == "mais.leeds-cc.person.v1"
-    assert out.key == b"urn:test:people|p1"
+    assert out.key == KEY_P1
     decoded = AvroCodec(registry).decode(out.value)
     assert decoded.value["family_name"] == "Okonkwo"
     envelope = parse_headers(out.headers)
     assert envelope.type == people.SCHEMA_NAME
     assert envelope.source == "/mais/leeds-cc/adapters/people_csv"
-    assert envelope.subject == "urn:test:people|p1"
+    assert envelope.subject == KEY_P1.decode()
     assert envelope.sharing_purpose == "safeguarding"
     again = pipeline.process_unit(b"person_id,given\n" + GOOD + b"\n", "people.csv")
     assert parse_headers(again.outputs[0].headers).id == envelope.id  # same record, same event id
@@ -50,7 +51,7 @@ def test_good_records_become_framed_events_with_envelopes() -> None:
 def test_rejects_are_tagged_by_stage_and_keep_the_original_bytes() -> None:
     data = b"\n".join([GOOD, POISON, b"p3,only,three", GOOD.replace(b"p1", b"p4")])
     result = _pipeline().process_unit(data, "people.csv")
-    assert [out.key for out in result.outputs] == [b"urn:test:people|p1", b"urn:test:people|p4"]
+    assert [out.key for out in result.outputs] == [KEY_P1, KEY_P1.replace(b"p1", b"p4")]
     assert [(r.stage, r.origin, r.data, r.unit) for r in result.rejects] == [
         ("validate", "people.csv:2", POISON, False),
         ("parse", "people.csv:3", b"p3,only,three", False),
@@ -100,6 +101,45 @@ class _DownRegistry(InMemorySchemaRegistry):
 def test_transient_failures_propagate_for_a_retry() -> None:
     with pytest.raises(TransientError):
         _pipeline(registry=_DownRegistry()).process_record(SourceRecord(GOOD, "x:1"), None, UnitResult())
+
+
+class _RefusingRegistry(InMemorySchemaRegistry):
+    def register(self, subject: str, schema: str) -> int:
+        raise ConfigError("schema registry refused POST /subjects/x/versions: 403", hint="check permissions")
+
+
+def test_a_registry_refusal_stops_the_adapter_instead_of_rejecting_every_record() -> None:
+    with pytest.raises(ConfigError, match="403"):
+        _pipeline(registry=_RefusingRegistry()).process_unit(GOOD + b"\n" + GOOD, "x.csv")
+
+
+def _config_refusal(record: SourceRecord, context: AdapterContext) -> Sequence[StandardEvent]:
+    raise ConfigError("this adapter needs a three-digit LA number", hint="pass --organisation-id 202")
+
+
+def test_a_config_error_from_adapter_code_is_not_a_record_reject() -> None:
+    adapter = Adapter("needs-la", "refuses", people.split_lines, _config_refusal)
+    with pytest.raises(ConfigError, match="three-digit"):
+        _pipeline(adapter).process_unit(GOOD, "x.csv")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"{3f2a-11}", b"abc\n", b"x" * 300, b"with space", b"\xff\xfe", b"abc\r\n"],
+    ids=["braces", "trailing-newline", "too-long", "space", "not-utf8", "crlf"],
+)
+def test_an_unusual_upstream_correlation_id_falls_back_to_the_derived_one(header: bytes) -> None:
+    pipeline = _pipeline()
+    plain = pipeline.process_unit(GOOD, "x.csv")
+    odd = pipeline.process_unit(GOOD, "x.csv", [("ce_correlationid", header), ("ce_id", b"up-1")])
+    assert not odd.rejects
+    (out,) = odd.outputs
+    assert parse_headers(out.headers).correlation_id == parse_headers(plain.outputs[0].headers).correlation_id
+
+
+def test_a_valid_upstream_correlation_id_is_carried_on() -> None:
+    result = _pipeline().process_unit(GOOD, "x.csv", [("ce_correlationid", b"enquiry-42:a/b")])
+    assert parse_headers(result.outputs[0].headers).correlation_id == "enquiry-42:a/b"
 
 
 def test_dlq_headers_round_trip() -> None:

@@ -85,9 +85,41 @@ def test_server_errors_are_transient(
     assert client.get_schema(7) == SCHEMA  # the failure was not cached
 
 
-def test_refusals_are_config_errors(client: SchemaRegistryClient, http: FakeRegistryHttp) -> None:
-    http.fail_next = 409
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize(
+    ("status", "error_code", "hint"),
+    [
+        (401, 40101, "MAIS_SCHEMA_REGISTRY_USERNAME"),
+        (403, 40301, "MAIS_SCHEMA_REGISTRY_USERNAME"),
+        (409, 409, "incompatible"),
+        (422, 42201, "invalid"),
+    ],
+)
+def test_refusals_a_person_must_fix_are_config_errors_with_what_to_do(
+    status: int, error_code: int, hint: str
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"error_code": error_code, "message": "refused"})
+
+    client = SchemaRegistryClient("http://registry.test", transport=httpx.MockTransport(refuse))
+    with pytest.raises(ConfigError) as caught:
+        client.register("t-value", SCHEMA)
+    assert str(status) in caught.value.message
+    assert hint in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"error_code": 42205, "message": "Subject t-value is in read-only mode"},
+        {"error_code": 42205, "message": "Operation not permitted"},
+    ],
+)
+def test_read_only_mode_is_transient(answer: dict[str, object]) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json=answer)
+
+    client = SchemaRegistryClient("http://registry.test", transport=httpx.MockTransport(refuse))
+    with pytest.raises(TransientError, match="read-only"):
         client.register("t-value", SCHEMA)
 
 

@@ -66,10 +66,30 @@ def test_an_mllp_port_in_use_is_a_prerequisite_error_with_a_hint(tmp_path: Path)
             app,
             ["adapter", "run", "--adapter", "hl7v2", "--agency", "leeds-cc",
              "--source", f"mllp:127.0.0.1:{port}", "--registry-url", "http://127.0.0.1:9"],
+            env={"MAIS_KEYED_HASH_SECRET": "a test secret of enough bytes"},
         )  # fmt: skip
     assert isinstance(result.exception, PrerequisiteError)
     assert f"cannot listen on 127.0.0.1:{port}" in result.exception.message
     assert result.exception.hint == "choose a free port in --source"
+
+
+def test_adapter_run_needs_the_agency_secret_for_keyed_hashes_and_says_how_to_make_one() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["adapter", "run", "--adapter", "hl7v2", "--agency", "leeds-cc", "--source", "kafka:raw"],
+        env={"MAIS_KEYED_HASH_SECRET": None},
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert result.exception.message == "MAIS_KEYED_HASH_SECRET is not set"
+    assert "secrets.token_urlsafe" in (result.exception.hint or "")
+    short = CliRunner().invoke(
+        app,
+        ["adapter", "run", "--adapter", "hl7v2", "--agency", "leeds-cc", "--source", "kafka:raw"],
+        env={"MAIS_KEYED_HASH_SECRET": "too short"},
+    )
+    assert isinstance(short.exception, ConfigError)
+    assert "shorter than 16 bytes" in short.exception.message
+    assert "too short" not in short.exception.message + (short.exception.hint or "")
 
 
 def test_standard_schemas_are_found_after_the_adapter_module() -> None:
