@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
+bash scripts/install-browser.sh   # Debian chromium for the page tests (headless)
 
 echo "== ruff"
 .venv/bin/ruff check .

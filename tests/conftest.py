@@ -19,6 +19,8 @@ import pytest
 from exchange.localkafka import LocalKafkaCluster, LocalRegistry, free_port
 from exchange.settings import KafkaSettings
 
+pytest_plugins = ["browser"]  # tests/browser.py: the `browser`, `page` and `screenshot` fixtures
+
 
 def _start_cluster(state_dir: Path, nodes: int) -> LocalKafkaCluster:
     cluster = LocalKafkaCluster(
