@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
 bash scripts/install-browser.sh   # Debian chromium for the page tests (headless)
+bash scripts/install-postgres.sh  # Debian postgresql binaries for the SingleView store tests
 
 echo "== ruff"
 .venv/bin/ruff check .

@@ -1,0 +1,232 @@
+"""The subscriber: every agency's standard topics -> the store, exactly once.
+
+It subscribes by pattern (``mais.<agency>.person|episode|event.v1``; a new agency's topics are
+found within ``metadata_refresh_ms`` without a restart), decodes each value through the schema
+registry into the reader schema this code knows (a newer compatible writer schema still reads),
+and applies a batch and the positions it reaches in one database transaction. Positions live
+in the database, not in Kafka: on every assignment the consumer seeks to the stored ones, and a
+message below a stored position is never applied twice. Positions are also committed to the
+consumer group afterwards, only so that operators' lag monitors see them.
+
+A value that cannot be decoded goes to the DLQ topic with its original bytes and the reason; its
+position advances with the batch. A transient failure (registry or database unreachable) rolls
+back, seeks back to the stored positions and retries with backoff.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+
+from exchange.codec import AvroCodec
+from exchange.envelope import parse_headers
+from exchange.errors import DataError, MaisError, TransientError
+from exchange.logging import get_logger
+from exchange.runtime._dlq import Reject, dlq_headers
+from exchange.schemas import event_names, schema_json
+from exchange.settings import KafkaSettings
+from services.singleview._live import Notifier
+from services.singleview._metrics import SingleViewMetrics
+from services.singleview._queries import person_ids_for_subjects
+from services.singleview._settings import SingleViewSettings
+from services.singleview._store import Event
+from services.singleview._storeapi import Store
+
+__all__ = ["Subscriber"]
+
+_log = get_logger("mais.singleview.subscriber")
+_READERS = {name: schema_json(name) for name in event_names()}
+
+
+class Subscriber:
+    """Runs on its own thread until :meth:`stop`."""
+
+    def __init__(
+        self,
+        store: Store,
+        codec: AvroCodec,
+        kafka: KafkaSettings,
+        settings: SingleViewSettings,
+        metrics: SingleViewMetrics,
+        notifier: Notifier,
+    ) -> None:
+        self.store, self.codec, self.kafka, self.settings = store, codec, kafka, settings
+        self.metrics, self.notifier = metrics, notifier
+        self._stop = threading.Event()
+        self._positions: dict[tuple[str, int], int] = {}
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="singleview-subscriber", daemon=True)
+
+    def start(self) -> Subscriber:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self.loop()
+        except BaseException as exc:  # the web side reports it on /readyz
+            self.failure = exc
+            _log.error("subscriber stopped", exc_info=exc)
+
+    def loop(self) -> None:
+        consumer = Consumer(
+            {
+                **self.kafka.confluent_config(),
+                "group.id": self.settings.group_id,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "isolation.level": "read_committed",
+                "auto.offset.reset": "earliest",
+                "topic.metadata.refresh.interval.ms": self.settings.metadata_refresh_ms,
+                "fetch.wait.max.ms": 50,
+            }
+        )
+        producer = Producer({**self.kafka.confluent_config(), "enable.idempotence": True})
+        self._positions = self.store.offsets()
+        consumer.subscribe([self.settings.topic_pattern], on_assign=self._on_assign)
+        _log.info("subscriber consuming", group=self.settings.group_id)
+        delay = 0.5
+        try:
+            while not self._stop.is_set():
+                first = consumer.poll(0.5)
+                if first is None:
+                    self.ready.set()
+                    continue
+                messages = [first, *consumer.consume(num_messages=self.settings.batch_size - 1, timeout=0)]
+                try:
+                    self._process(consumer, producer, messages)
+                    delay = 0.5
+                except TransientError as exc:
+                    _log.warning("batch rolled back; reading it again", error=exc.message, delay_s=delay)
+                    self._seek_stored(consumer)
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, 10.0)
+        finally:
+            consumer.close()
+            producer.flush(10)
+        _log.info("subscriber stopped cleanly")
+
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            tp.offset = self._positions.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+        consumer.assign(partitions)
+        _log.info("partitions assigned", count=len(partitions))
+
+    def _seek_stored(self, consumer: Any) -> None:
+        self._positions = self.store.offsets()
+        for tp in consumer.assignment():
+            offset = self._positions.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+            try:
+                consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
+            except KafkaException:
+                continue
+
+    def _process(self, consumer: Any, producer: Producer, messages: list[Message]) -> None:
+        events: list[Event] = []
+        positions: dict[tuple[str, int], int] = {}
+        rejects = 0
+        newest = 0.0
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.fatal():
+                    raise MaisError(f"the consumer failed fatally: {error.name()}")
+                if error.code() != KafkaError._PARTITION_EOF:
+                    _log.warning("consumer error", error_class=error.name())
+                continue
+            topic, partition, offset = (
+                str(message.topic()),
+                int(message.partition() or 0),
+                int(message.offset() or 0),
+            )
+            if offset < self._positions.get((topic, partition), 0):
+                continue  # already in the store (seen again after a rebalance)
+            positions[(topic, partition)] = offset + 1
+            newest = max(newest, (message.timestamp()[1] or 0) / 1000)
+            try:
+                events.append(self._decode(message, topic, partition, offset))
+            except DataError as exc:
+                rejects += 1
+                self._dead_letter(producer, message, exc, (topic, partition, offset))
+        if not positions:
+            return
+        if rejects:
+            if producer.flush(30) > 0:
+                raise TransientError("the DLQ write was not acknowledged")
+        try:
+            applied = self.store.apply_batch(events, positions)
+        except MaisError:
+            raise
+        except Exception as exc:  # a database that went away: retry from the stored positions
+            raise TransientError(f"store transaction failed ({type(exc).__name__})") from exc
+        self._positions.update(positions)
+        for event in events:
+            self.metrics.applied.labels(event.agency).inc()
+        self.metrics.batches.inc()
+        if newest:
+            self.metrics.ingest_lag.set(max(0.0, time.time() - newest))
+        with self.store.lock:
+            person_ids = applied.person_ids | person_ids_for_subjects(
+                self.store.reader(), applied.subject_keys
+            )
+        self.notifier.publish(person_ids)
+        try:
+            consumer.commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in positions.items()], asynchronous=True
+            )
+        except KafkaException:
+            pass  # informational only: the store holds the positions that count
+
+    def _decode(self, message: Message, topic: str, partition: int, offset: int) -> Event:
+        value = message.value()
+        if value is None:
+            raise DataError("message has no value", stage="read")
+        envelope = parse_headers(message.headers())
+        reader = _READERS.get(envelope.type)
+        if reader is None:
+            raise DataError(f"event type {envelope.type!r} is not a standard event", stage="read")
+        decoded = self.codec.decode(value, reader)
+        raw_key = message.key()
+        key = raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else str(raw_key or "")
+        if not key:
+            raise DataError("message has no key", stage="read")
+        return Event(topic, partition, offset, key, envelope.type, decoded.value)
+
+    def _dead_letter(
+        self, producer: Producer, message: Message, exc: DataError, coordinates: tuple[str, int, int]
+    ) -> None:
+        self.metrics.rejected.labels(exc.stage).inc()
+        reject = Reject(
+            exc.stage,
+            type(exc).__name__,
+            exc.message,
+            message.value() or b"",
+            "/".join(map(str, coordinates)),
+        )
+        headers = dlq_headers(
+            reject, adapter="singleview", agency="singleview", source=coordinates[0],
+            original_headers=message.headers(), kafka_coordinates=coordinates,
+        )  # fmt: skip
+        producer.produce(self.settings.dlq_topic, value=message.value(), key=message.key(), headers=headers)
+        _log.warning("event sent to the DLQ", topic=coordinates[0], partition=coordinates[1],
+                     offset=coordinates[2], stage=exc.stage, error=exc.message)  # fmt: skip
+
+
+_ = re  # the topic pattern is a regular expression handed to librdkafka as is
