@@ -21,6 +21,8 @@ class SingleViewSettings(BaseSettings):
     topic_pattern: str = r"^mais\.[a-z][a-z0-9-]*[a-z0-9]\.(person|episode|event)\.v1$"
     """Which topics to follow (a regular expression; new matching topics are picked up live)."""
     group_id: str = "mais-singleview"
+    instance_id: str = "singleview-1"
+    """Static group membership: a restarted SingleView takes its partitions straight back."""
     dlq_topic: str = "mais.singleview.dlq.v1"
     audit_topic: str = "mais.audit.v1"
     organisation: str = "SINGLEVIEW"

@@ -90,6 +90,8 @@ class Subscriber:
             {
                 **self.kafka.confluent_config(),
                 "group.id": self.settings.group_id,
+                "group.instance.id": self.settings.instance_id,
+                "session.timeout.ms": 10_000,
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "isolation.level": "read_committed",
