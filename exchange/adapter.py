@@ -17,16 +17,20 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Literal, Protocol
 
 from exchange.errors import ConfigError
+from exchange.mllp import AckOutcome
 
 __all__ = [
+    "Acknowledger",
     "Adapter",
     "AdapterContext",
     "Entity",
     "SourceRecord",
     "StandardEvent",
+    "adapter_module",
     "load_adapter",
     "registered_adapters",
 ]
@@ -87,15 +91,29 @@ class Translator(Protocol):
     def __call__(self, record: SourceRecord, context: AdapterContext) -> Sequence[StandardEvent]: ...
 
 
+class Acknowledger(Protocol):
+    """Builds the answer an MLLP sender gets for one framed message (``None``: too large to read).
+
+    Only adapters whose senders speak MLLP declare one (HL7 v2: an ``ACK`` message). ``reason``
+    is free of personal data.
+    """
+
+    def __call__(self, message: bytes | None, outcome: AckOutcome, reason: str) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Adapter:
-    """The declaration of one adapter: its name, what it reads, and its two functions."""
+    """The declaration of one adapter: its name, what it reads, and its two functions.
+
+    ``acknowledge`` is set by adapters that can sit behind an ``mllp:`` source.
+    """
 
     name: str
     summary: str
     split: Splitter
     translate: Translator
     file_patterns: tuple[str, ...] = ("*",)
+    acknowledge: Acknowledger | None = None
 
 
 def load_adapter(name: str) -> Adapter:
@@ -114,6 +132,12 @@ def load_adapter(name: str) -> Adapter:
             hint="declare `adapter = Adapter(...)` in the package's __init__.py",
         )
     return adapter
+
+
+def adapter_module(name: str) -> ModuleType:
+    """The package ``adapters.<name>`` itself (for optional declarations beside ``adapter``)."""
+    load_adapter(name)
+    return importlib.import_module(f"adapters.{name}")
 
 
 def registered_adapters() -> Mapping[str, Adapter]:

@@ -1,8 +1,8 @@
 """HL7 v2.x ADT (v2.3 to v2.8) from PAS/EPR systems to standard Person and ServiceEpisode events.
 
-Public API: :data:`adapter` (the declaration), :func:`parse_message`, :func:`map_adt`,
-:class:`MllpListener` (TCP, ACK after ``deliver`` returns), and :class:`MllpDecoder`,
-:func:`frame` and :func:`build_ack` for other MLLP transports.
+Public API: :data:`adapter` (the declaration, with :func:`acknowledge` for the runtime's
+``mllp:`` source), :func:`parse_message`, :func:`map_adt` and :func:`build_ack`. MLLP framing
+is the kernel's (:mod:`exchange.mllp`).
 """
 
 from __future__ import annotations
@@ -10,21 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from adapters._standard import validate_events
-from adapters.hl7v2._listener import Deliver, MllpListener
+from adapters.hl7v2._ack import acknowledge, build_ack
 from adapters.hl7v2._mapping import map_adt
-from adapters.hl7v2._mllp import FrameTooLarge, MllpDecoder, build_ack, frame
 from adapters.hl7v2._parser import Message, parse_message
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
+from exchange.mllp import MllpDecoder
 
 __all__ = [
-    "Deliver",
-    "FrameTooLarge",
     "Message",
-    "MllpDecoder",
-    "MllpListener",
+    "acknowledge",
     "adapter",
     "build_ack",
-    "frame",
     "map_adt",
     "parse_message",
     "split",
@@ -75,4 +71,5 @@ adapter = Adapter(
     split=split,
     translate=translate,
     file_patterns=("*.hl7", "*.txt", "*.adt", "*.mllp"),
+    acknowledge=acknowledge,
 )

@@ -1,7 +1,9 @@
 """The ``mais`` command: one entry point for operators and adapter authors.
 
-Each bounded context contributes one Typer sub-app from its own module; this module only
-assembles them and turns :class:`~exchange.errors.MaisError` into a clear message and exit code.
+Each bounded context contributes one Typer sub-app from its own module — the kernel's from
+``exchange/cli/``, the services' through the ``mais.commands`` entry point
+(:mod:`exchange.cli._services`); this module only assembles them and turns
+:class:`~exchange.errors.MaisError` into a clear message and exit code.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from exchange.cli import adapter, dev, dlq, registry, run, samples, schemas, translate
+from exchange.cli import adapter, dev, dlq, match, run, samples, schemas, translate
+from exchange.cli._services import service_commands
 from exchange.errors import MaisError
 
 __all__ = ["app", "main"]
@@ -25,13 +28,15 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(dev.app, name="dev")
-app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(translate.app, name="translate")
 app.add_typer(samples.app, name="samples")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(match.app, name="match")
 app.add_typer(run.app)  # top-level commands: mais run, mais tail
+for _name, _commands in service_commands():
+    app.add_typer(_commands, name=_name)
 
 _err = Console(stderr=True, highlight=False)
 

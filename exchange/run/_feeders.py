@@ -8,8 +8,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.hl7v2 import MllpDecoder, frame
-from adapters.hl7v2 import adapter as hl7v2
+from exchange.adapter import load_adapter
+from exchange.mllp import MllpDecoder, frame
 
 __all__ = ["DropFeeder", "FeedProgress", "MllpFeeder"]
 
@@ -54,7 +54,8 @@ class MllpFeeder(threading.Thread):
     def __init__(self, files: list[Path], host: str, port: int, pace: float, stop: threading.Event) -> None:
         super().__init__(name=f"mllp-feeder-{port}", daemon=True)
         self.host, self.port, self.pace, self.stop = host, port, pace, stop
-        self.messages = [r.data for f in files for r in hl7v2.split(f.read_bytes(), f.name) if r.data]
+        split = load_adapter("hl7v2").split
+        self.messages = [r.data for f in files for r in split(f.read_bytes(), f.name) if r.data]
         self.progress = FeedProgress(total=len(self.messages))
 
     def run(self) -> None:

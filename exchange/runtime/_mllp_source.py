@@ -1,8 +1,9 @@
 """MLLP: HL7 v2 senders over TCP, each message acknowledged only after the broker committed it.
 
-The HL7 v2 adapter's :class:`~adapters.hl7v2.MllpListener` frames the stream and writes the ACK;
-this module gives it a ``deliver`` that hands each message to the push loop (:mod:`._push`) and
-returns once the transaction holding its events, rejects and idempotency marker committed:
+The :class:`~._mllp_listener.MllpListener` frames the stream and answers with the adapter's
+``acknowledge`` (HL7 v2: an ``ACK``); this module gives it a ``deliver`` that hands each message
+to the push loop (:mod:`._push`) and returns once the transaction holding its events, rejects
+and idempotency marker committed:
 
 * committed with events, or a duplicate of a message committed before → ``AA``;
 * committed but dead-lettered → :class:`DataError` → ``AE`` (``AR`` if not HL7 at all);
@@ -16,12 +17,11 @@ causes a second copy.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
-from typing import Any
 
-from exchange.errors import DataError, PrerequisiteError, TransientError
+from exchange.errors import ConfigError, DataError, PrerequisiteError, TransientError
 from exchange.runtime._context import LoopContext
+from exchange.runtime._mllp_listener import MllpListener
 from exchange.runtime._push import IDEMPOTENCY_KEY, Outcome, PushLoop
 
 __all__ = ["MllpSourceLoop", "hl7_idempotency_key"]
@@ -53,16 +53,15 @@ class MllpSourceLoop:
     """Runs one adapter behind an MLLP listener until stopped."""
 
     def __init__(self, ctx: LoopContext, host: str, port: int) -> None:
+        acknowledge = ctx.pipeline.adapter.acknowledge
+        if acknowledge is None:
+            raise ConfigError(
+                f"adapter {ctx.adapter_name!r} does not speak MLLP (its declaration has no acknowledge)",
+                hint="use an mllp: source with an adapter that declares one (hl7v2), or a dir:/http: source",
+            )
         self.push = PushLoop(ctx, "mllp")
         try:
-            hl7v2: Any = importlib.import_module("adapters.hl7v2")
-        except ImportError:
-            raise PrerequisiteError(
-                "the MLLP source needs the HL7 v2 adapter package (adapters.hl7v2)",
-                hint="install MAIS Exchange with its adapters",
-            ) from None
-        try:
-            self._listener = hl7v2.MllpListener(self._deliver, host, port)
+            self._listener = MllpListener(self._deliver, acknowledge, host, port)
         except OSError as exc:
             raise PrerequisiteError(
                 f"cannot listen on {host}:{port} ({exc.strerror})", hint="choose a free port in --source"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from exchange.adapter import Adapter, AdapterContext, load_adapter
+from exchange.adapter import Adapter, AdapterContext, adapter_module, load_adapter
 from exchange.codec import AvroCodec, SubjectNameStrategy, topic_record_name_strategy
 from exchange.errors import ConfigError, MaisError, PrerequisiteError
 from exchange.logging import get_logger
@@ -56,7 +56,7 @@ def resolve_adapter(name: str) -> LoadedAdapter:
             raise ConfigError(f"{name} is not an exchange.adapter.Adapter", hint="point at an Adapter object")
     else:
         adapter = load_adapter(name)
-        module = importlib.import_module(f"adapters.{name}")
+        module = adapter_module(name)
     return LoadedAdapter(adapter, _schema_resolver(module))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from exchange.samples._dfe import write_cin_census, write_ssda903
 from exchange.samples._fhir import write_fhir
+from exchange.samples._hard import cases_by_person, plant_hard_cases
 from exchange.samples._hl7 import write_hl7
 from exchange.samples._people import Population, build_population
 from exchange.samples._tabular import write_housing, write_police, write_school_census
@@ -77,12 +78,13 @@ def generate(out: Path, *, people: int = 200, seed: int = 1) -> GeneratedSamples
     ``out`` is replaced (its folders and files only; anything else in ``out`` is left alone).
     """
     population = build_population(people, seed)
+    plant_hard_cases(population)
     _clear(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = SampleSet()
     for writer in _WRITERS:
         samples.extend(writer(population, out))
-    write_truth(samples.truth, out / "truth.csv")
+    write_truth(samples.truth, out / "truth.csv", cases_by_person(population))
     _write_people(population, out / "people.csv")
     write_manifest(samples, seed, people, out / "manifest.json")
     return GeneratedSamples(out, population, samples)

@@ -64,6 +64,8 @@ def recorded(person: Person, noise: Noise, rng: random.Random) -> Recorded:
     preferred = rng.choice(nicknames) if nicknames and rng.random() < 0.5 else ""
     given = preferred if preferred and rng.random() < noise.nickname else person.given
     family = person.family
+    if person.former_family and rng.random() < 0.4:
+        family = person.former_family
     if rng.random() < noise.typo:
         if rng.random() < 0.5:
             given = transpose(given, rng)

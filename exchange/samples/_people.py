@@ -138,6 +138,8 @@ class Person:
     looked_after: list[Period] = field(default_factory=list)
     missing: list[Period] = field(default_factory=list)
     agencies: set[str] = field(default_factory=set)
+    former_family: str = ""  # a surname the person had before (marriage); some agencies hold it
+    hard_cases: set[str] = field(default_factory=set)  # matcher-breaking cases (see _hard.py)
 
     def age(self, on: date = REFERENCE_DATE) -> int:
         """Age in whole years on ``on``."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 __all__ = ["TRUTH_COLUMNS", "SampleFile", "SampleSet", "TruthRow", "write_manifest", "write_truth"]
 
-TRUTH_COLUMNS = ("person_id", "agency", "format", "file", "record", "local_id")
+TRUTH_COLUMNS = ("person_id", "agency", "format", "file", "record", "local_id", "cases")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +58,17 @@ class SampleSet:
         self.truth.extend(other.truth)
 
 
-def write_truth(rows: list[TruthRow], path: Path) -> None:
-    """Write ``truth.csv``."""
+def write_truth(rows: list[TruthRow], path: Path, cases: dict[str, str] | None = None) -> None:
+    """Write ``truth.csv``; ``cases`` gives each person's hard cases (the last column)."""
+    cases = cases or {}
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(TRUTH_COLUMNS)
         for row in rows:
-            writer.writerow((row.person_id, row.agency, row.format, row.file, row.record, row.local_id))
+            writer.writerow(
+                (row.person_id, row.agency, row.format, row.file, row.record, row.local_id,
+                 cases.get(row.person_id, ""))
+            )  # fmt: skip
 
 
 def write_manifest(samples: SampleSet, seed: int, people: int, path: Path) -> None:

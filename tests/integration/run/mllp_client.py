@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from adapters.hl7v2 import MllpDecoder, frame
+from exchange.mllp import MllpDecoder, frame
 
 
 class MllpClient:

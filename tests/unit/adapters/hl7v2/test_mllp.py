@@ -1,10 +1,11 @@
-"""MLLP framing and ACKs: what an MLLP listener relies on, without a socket."""
+"""MLLP framing (kernel) and HL7 ACKs (adapter): what an MLLP listener relies on, without a socket."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.hl7v2 import FrameTooLarge, MllpDecoder, build_ack, frame, parse_message
+from adapters.hl7v2 import build_ack, parse_message
+from exchange.mllp import FrameTooLarge, MllpDecoder, frame
 
 MSG = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A01^ADT_A01|MSG0001|P|2.4\rPID|1||1^^^RX1^MR\r"
 

@@ -1,4 +1,5 @@
-"""The MLLP listener over real TCP on loopback: ACK codes, many clients, broken clients."""
+"""The runtime's MLLP listener over real TCP on loopback, answering with the HL7 v2 adapter's ACKs:
+ACK codes, many clients, broken clients."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.hl7v2 import MllpDecoder, MllpListener, frame, parse_message
+from adapters.hl7v2 import acknowledge, parse_message
 from exchange.errors import DataError, TransientError
+from exchange.mllp import MllpDecoder, frame
+from exchange.runtime._mllp_listener import MllpListener
 
 MSG = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|C%d|P|2.4\rPID|1||%d^^^RX1^MR\r"
 
@@ -32,7 +35,7 @@ class Store:
 @pytest.fixture
 def served() -> Iterator[tuple[Store, tuple[str, int]]]:
     store = Store()
-    with MllpListener(store, "127.0.0.1", 0, max_frame=4096, idle_timeout=10) as listener:
+    with MllpListener(store, acknowledge, "127.0.0.1", 0, max_frame=4096, idle_timeout=10) as listener:
         yield store, listener.address
 
 

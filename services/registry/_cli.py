@@ -1,4 +1,4 @@
-"""``mais registry``: run the Confluent-compatible schema registry."""
+"""``mais registry``: run the schema registry (reached through the ``mais.commands`` entry point)."""
 
 from __future__ import annotations
 

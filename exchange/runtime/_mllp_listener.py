@@ -1,14 +1,16 @@
-"""An MLLP listener: TCP in, one call per framed message, an HL7 ACK out. No Kafka here.
+"""An MLLP listener: TCP in, one call per framed message, the adapter's acknowledgement out.
 
 The runtime gives the listener a ``deliver(message, origin)`` callable that returns only once
-the broker acknowledged the write (or the record went to the DLQ). The listener answers:
+the broker acknowledged the write (or the record went to the DLQ), and the adapter's
+``acknowledge(message, outcome, reason)`` (for HL7 v2: an ``ACK`` with ``AA``/``AE``/``AR``).
+The outcome is:
 
-* ``AA`` when ``deliver`` returned;
-* ``AE`` with the reason when ``deliver`` raised :class:`~exchange.errors.DataError` (the message
-  was read but rejected; the reason names fields, never values);
-* ``AR`` when the frame was too large (it is not delivered), when it could not be read as HL7
-  at all (it is still delivered, so the runtime can dead-letter it), and when ``deliver`` raised
-  anything else (nothing was stored: the sender should send it again).
+* ``accepted`` when ``deliver`` returned;
+* ``rejected`` with the reason when ``deliver`` raised :class:`~exchange.errors.DataError` (the
+  message was read but rejected; the reason names fields, never values);
+* ``unavailable`` when the frame was too large (it is not delivered; ``acknowledge`` gets
+  ``None``) and when ``deliver`` raised anything else (nothing was stored: the sender should
+  send it again).
 
 Each connection has its own thread and decoder; a client that disconnects mid-message leaves
 nothing delivered and does not disturb the others. Messages on one connection are delivered in
@@ -24,14 +26,16 @@ import socketserver
 import threading
 from collections.abc import Callable
 
-from adapters.hl7v2._mllp import FrameTooLarge, MllpDecoder, build_ack, frame
-from adapters.hl7v2._parser import Message, parse_message
 from exchange.errors import DataError
+from exchange.mllp import AckOutcome, FrameTooLarge, MllpDecoder, frame
 
-__all__ = ["Deliver", "MllpListener"]
+__all__ = ["Acknowledge", "Deliver", "MllpListener"]
 
 Deliver = Callable[[bytes, str], None]
 """``deliver(message, origin)``: store one message; return when it is safe to acknowledge."""
+
+Acknowledge = Callable[[bytes | None, AckOutcome, str], bytes]
+"""``acknowledge(message, outcome, reason)``: the adapter's answer to one framed message."""
 
 _RETRY = "message not stored; send it again"
 
@@ -48,6 +52,7 @@ class MllpListener:
     def __init__(
         self,
         deliver: Deliver,
+        acknowledge: Acknowledge,
         host: str = "127.0.0.1",
         port: int = 2575,
         *,
@@ -55,6 +60,7 @@ class MllpListener:
         idle_timeout: float = 300.0,
     ) -> None:
         self._deliver = deliver
+        self._acknowledge = acknowledge
         self._max_frame = max_frame
         self._idle_timeout = idle_timeout
         self._connections = itertools.count(1)
@@ -109,14 +115,11 @@ class MllpListener:
 
     def _answer(self, item: bytes | FrameTooLarge, origin: str) -> bytes:
         if isinstance(item, FrameTooLarge):
-            return build_ack(None, "AR", f"frame larger than {self._max_frame} bytes")
-        message: Message | None = None
-        with contextlib.suppress(DataError):  # unreadable: deliver still sees it (DLQ); ACK is generic
-            message = parse_message(item)
+            return self._acknowledge(None, "unavailable", f"frame larger than {self._max_frame} bytes")
         try:
             self._deliver(item, origin)
         except DataError as exc:
-            return build_ack(message, "AE" if message is not None else "AR", exc.message)
+            return self._acknowledge(item, "rejected", exc.message)
         except Exception:  # any failure to store: the sender keeps the message and retries
-            return build_ack(message, "AR", _RETRY)
-        return build_ack(message, "AA")
+            return self._acknowledge(item, "unavailable", _RETRY)
+        return self._acknowledge(item, "accepted", "")

@@ -1,34 +1,36 @@
-"""MLLP framing and HL7 acknowledgements, without any socket: the listener feeds bytes in.
+"""MLLP framing (HL7's Minimal Lower Layer Protocol), without any socket: a transport feeds bytes in.
 
 A frame is ``<VT> message <FS><CR>``. :class:`MllpDecoder` is incremental: feed it whatever
 ``recv`` returned and it yields complete messages; bytes outside a frame are skipped and
 counted, an over-long frame is discarded (and reported) rather than buffered without limit,
 and a connection that closes mid-frame simply leaves :attr:`MllpDecoder.pending` non-zero.
 
-:func:`build_ack` answers a message with ``AA`` (accepted: the broker acknowledged the write),
-``AE`` (error: the message was understood but rejected) or ``AR`` (rejected: it could not be
-read at all). The reason text must be free of personal data: pass a DataError message.
+Framing belongs to the kernel (the runtime's MLLP listener and ``mais run``'s feeders use it);
+what to answer inside a frame is the adapter's business: an adapter that speaks MLLP declares an
+``acknowledge`` function (:class:`~exchange.adapter.Adapter`) that builds the answer for an
+:data:`AckOutcome`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
-from adapters.hl7v2._parser import Encoding, Message
+__all__ = ["END_BLOCK", "START_BLOCK", "AckOutcome", "FrameTooLarge", "MllpDecoder", "frame"]
 
-__all__ = ["END_BLOCK", "START_BLOCK", "FrameTooLarge", "MllpDecoder", "build_ack", "frame"]
+AckOutcome = Literal["accepted", "rejected", "unavailable"]
+"""What happened to a framed message, for the adapter's acknowledgement:
+
+* ``accepted`` — stored: the broker acknowledged its events (or it was a duplicate of a stored one);
+* ``rejected`` — read but not usable: it is in the DLQ (the reason names fields, never values);
+* ``unavailable`` — not stored (too large, stopping, broker unreachable): the sender sends it again.
+"""
 
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
 _FS = 0x1C
 _DEFAULT_MAX = 16 * 1024 * 1024
-_ack_counter = itertools.count(1)
-
-AckCode = Literal["AA", "AE", "AR"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,57 +95,3 @@ class MllpDecoder:
             else:
                 yield bytes(self._buffer)
             self._buffer.clear()
-
-
-def build_ack(
-    message: Message | None,
-    code: AckCode,
-    text: str = "",
-    *,
-    now: datetime | None = None,
-    control_id: str | None = None,
-) -> bytes:
-    """An HL7 ACK for ``message`` (``None`` when it could not be parsed: a generic ACK is sent)."""
-    enc = message.encoding if message is not None else Encoding()
-    f, c = enc.field, enc.component
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
-    ours = control_id or f"ACK{stamp}{next(_ack_counter):06d}"
-    if message is not None:
-        msh = message.msh
-        encoding_chars = msh.field(2)
-        sending_app, sending_fac = msh.field(5), msh.field(6)
-        receiving_app, receiving_fac = msh.field(3), msh.field(4)
-        trigger = msh.value(9, 2)
-        their_id = msh.field(10)
-        processing = msh.field(11) or "P"
-        version = msh.field(12) or "2.4"
-    else:
-        encoding_chars = "^~\\&"
-        sending_app = sending_fac = receiving_app = receiving_fac = trigger = their_id = ""
-        processing, version = "P", "2.4"
-    msg_type = f"ACK{c}{trigger}{c}ACK" if trigger else "ACK"
-    fields = [
-        "MSH",
-        encoding_chars,
-        sending_app,
-        sending_fac,
-        receiving_app,
-        receiving_fac,
-        stamp,
-        "",
-        msg_type,
-        ours,
-        processing,
-        version,
-    ]
-    msa = ["MSA", code, their_id, _escape(text, enc)]
-    return (f.join(fields) + "\r" + f.join(msa) + "\r").encode("utf-8")
-
-
-def _escape(text: str, enc: Encoding) -> str:
-    esc = enc.escape or "\\"
-    out = text.replace(esc, f"{esc}E{esc}")
-    delimiters = ((enc.field, "F"), (enc.component, "S"), (enc.repetition, "R"), (enc.subcomponent, "T"))
-    for char, code in delimiters:
-        out = out.replace(char, f"{esc}{code}{esc}")
-    return out.replace("\r", " ").replace("\n", " ")[:200]
