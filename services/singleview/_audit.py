@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from confluent_kafka import Producer
 
@@ -23,7 +24,7 @@ from exchange.errors import TransientError
 from exchange.schemas import schema_json
 from exchange.settings import KafkaSettings
 
-__all__ = ["AuditLog", "USER_SYSTEM", "VIEW_SYSTEM"]
+__all__ = ["USER_SYSTEM", "VIEW_SYSTEM", "AuditLog"]
 
 USER_SYSTEM = "https://mais-exchange.org/Id/singleview-user"
 VIEW_SYSTEM = "https://mais-exchange.org/Id/singleview-search"
@@ -73,7 +74,7 @@ class AuditLog:
                 self._topic,
                 value=value,
                 key=search_id.encode(),
-                headers=build_headers(envelope),
+                headers=cast(Any, build_headers(envelope)),
                 on_delivery=delivered,
             )
             pending = self._producer.flush(15)

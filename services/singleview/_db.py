@@ -77,7 +77,7 @@ class Database:
         self.url = url
         if url.startswith("sqlite:///"):
             self.dialect: Dialect = "sqlite"
-            self.path = Path(url.removeprefix("sqlite:///"))
+            self.path: Path | None = Path(url.removeprefix("sqlite:///"))
         elif url.startswith(("postgresql://", "postgres://")):
             self.dialect = "postgresql"
             self.path = None
@@ -100,7 +100,7 @@ class Database:
         import psycopg  # noqa: PLC0415 - only PostgreSQL deployments need the driver loaded
 
         try:
-            raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10)  # type: ignore[assignment]
         except psycopg.OperationalError as exc:
             raise TransientError(
                 f"cannot connect to PostgreSQL ({type(exc).__name__})",

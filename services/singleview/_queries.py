@@ -167,7 +167,7 @@ def person_view(db: Connection, person_id: str, directory: Directory) -> dict[st
     )
     first = records[0][4]
     names = [n for n in (_display_name(r[4]) for r in records) if n]
-    births = sorted({(r[4].get("dateOfBirth") or {}).get("date") for r in records} - {None})
+    births = sorted(str(b) for b in {(r[4].get("dateOfBirth") or {}).get("date") for r in records} - {None})
     return {
         "person_id": person_id,
         "display_name": names[0] if names else "(no name recorded)",

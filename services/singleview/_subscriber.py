@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -200,7 +200,7 @@ class Subscriber:
         value = message.value()
         if value is None:
             raise DataError("message has no value", stage="read")
-        envelope = parse_headers(message.headers())
+        envelope = parse_headers(cast(Any, message.headers()))
         reader = _READERS.get(envelope.type)
         if reader is None:
             raise DataError(f"event type {envelope.type!r} is not a standard event", stage="read")
@@ -224,9 +224,11 @@ class Subscriber:
         )
         headers = dlq_headers(
             reject, adapter="singleview", agency="singleview", source=coordinates[0],
-            original_headers=message.headers(), kafka_coordinates=coordinates,
+            original_headers=cast(Any, message.headers()), kafka_coordinates=coordinates,
         )  # fmt: skip
-        producer.produce(self.settings.dlq_topic, value=message.value(), key=message.key(), headers=headers)
+        producer.produce(
+            self.settings.dlq_topic, value=message.value(), key=message.key(), headers=cast(Any, headers)
+        )
         _log.warning("event sent to the DLQ", topic=coordinates[0], partition=coordinates[1],
                      offset=coordinates[2], stage=exc.stage, error=exc.message)  # fmt: skip
 

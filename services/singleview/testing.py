@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import Producer
 
@@ -70,7 +70,9 @@ class Publisher:
     def __init__(self, bootstrap_servers: str, registry_url: str) -> None:
         self.registry = SchemaRegistryClient(registry_url)
         self.codec = AvroCodec(self.registry, subject_strategy=topic_record_name_strategy)
-        self.producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5})
+        self.producer = Producer(
+            {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5}
+        )
 
     def publish(self, events: Iterable[SampleEvent], *, flush: bool = True) -> int:
         count = 0
@@ -81,7 +83,9 @@ class Publisher:
                 time=datetime.now(UTC), subject=event.key,
             )  # fmt: skip
             value = self.codec.encode(topic, schema_json(event.schema), event.value)
-            self.producer.produce(topic, value=value, key=event.key.encode(), headers=build_headers(envelope))
+            self.producer.produce(
+                topic, value=value, key=event.key.encode(), headers=cast(Any, build_headers(envelope))
+            )
             self.producer.poll(0)
             count += 1
         if flush:

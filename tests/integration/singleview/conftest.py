@@ -114,7 +114,11 @@ def singleview(
             metadata_refresh_ms=1000,
             **extra,
         )
-        view = SingleView(settings, KafkaSettings(bootstrap_servers=kafka_bootstrap), RegistrySettings(url=schema_registry_url))
+        view = SingleView(
+            settings,
+            KafkaSettings(bootstrap_servers=kafka_bootstrap),
+            RegistrySettings(url=schema_registry_url),
+        )
         view.start()
         server = uvicorn.Server(uvicorn.Config(view.app(), host="127.0.0.1", port=port, log_level="warning"))
         threading.Thread(target=server.run, daemon=True).start()

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PASSWORD, S47, USER, RunningSingleView
 
 from services.singleview.testing import Publisher, SampleEvent
-
-from conftest import PASSWORD, S47, USER, RunningSingleView
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -98,7 +97,17 @@ def test_practitioner_finds_a_child_by_nickname_and_sees_it_update_live(
             "location": [], "finding": [],
         },
     }  # fmt: skip
-    publisher.publish([SampleEvent(school, "episode", "https://mais-exchange.org/Id/local/990101/support|LIVE-1", "mais.v1.ServiceEpisodeRecorded", episode)])
+    publisher.publish(
+        [
+            SampleEvent(
+                school,
+                "episode",
+                "https://mais-exchange.org/Id/local/990101/support|LIVE-1",
+                "mais.v1.ServiceEpisodeRecorded",
+                episode,
+            )
+        ]
+    )
     page.get_by_text("Early help (live test)").first.wait_for(timeout=30_000)
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     row = table.locator(f"tr[data-agency='{school}']").first

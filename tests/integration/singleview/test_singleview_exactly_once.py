@@ -48,7 +48,7 @@ def _applied(database_url: str) -> int:
     db = Database(database_url).connect()
     try:
         return int(db.query("SELECT COALESCE(SUM(next_offset), 0) FROM sv_offset")[0][0])
-    except Exception:  # noqa: BLE001 - tables not created yet
+    except Exception:
         return 0
     finally:
         db.close()
@@ -57,7 +57,7 @@ def _applied(database_url: str) -> int:
 def _snapshot(database_url: str) -> dict[str, Any]:
     db = Database(database_url).connect()
     try:
-        tables = {t: sorted(map(repr, db.query(f"SELECT * FROM {t}"))) for t in _DATA_TABLES}  # noqa: S608
+        tables = {t: sorted(map(repr, db.query(f"SELECT * FROM {t}"))) for t in _DATA_TABLES}
         links = db.query("SELECT person_id, record_key FROM sv_link")
         persons: dict[str, set[str]] = {}
         for person_id, key in links:
@@ -95,12 +95,18 @@ def test_sigkill_ten_times_while_20000_events_flow_equals_clean_replay(
     events = [e.for_agency(f"{e.agency}-{suffix}") for e in events][:20_000]
     total = len(events)
     assert total == 20_000
-    base = {**os.environ, "MAIS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "MAIS_SCHEMA_REGISTRY_URL": schema_registry_url}
+    base = {
+        **os.environ,
+        "MAIS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MAIS_SCHEMA_REGISTRY_URL": schema_registry_url,
+    }
     killed_url, clean_url = database("killed"), database("clean")
     killed_env = _env(base, killed_url, suffix, f"sv-killed-{suffix}")
 
     publisher = Publisher(kafka_bootstrap, schema_registry_url)
-    flowing = threading.Thread(target=lambda: [publisher.publish(events[i : i + 500]) for i in range(0, total, 500)])
+    flowing = threading.Thread(
+        target=lambda: [publisher.publish(events[i : i + 500]) for i in range(0, total, 500)]
+    )
     flowing.start()
     rng = random.Random(11)
     log = tmp_path / "killed.log"

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
+from conftest import S47, RunningSingleView
 
 from exchange.codec import AvroCodec, topic_record_name_strategy
 from exchange.envelope import parse_headers
 from exchange.registry_client import SchemaRegistryClient
 from services.singleview.testing import Publisher, SampleEvent
-
-from conftest import S47, RunningSingleView
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +25,9 @@ def _for(events: list[SampleEvent], sv: RunningSingleView) -> list[SampleEvent]:
 
 
 def _read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list[Any]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{topic}", "auto.offset.reset": "earliest"})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"read-{topic}", "auto.offset.reset": "earliest"}
+    )
     consumer.subscribe([topic])
     found: list[Any] = []
     deadline = time.monotonic() + timeout
@@ -50,20 +51,30 @@ def test_ingest_search_view_audit_and_fhir(
     publisher.publish(_for(events, sv))
     persons = {e.key for e in events if e.schema == "mais.v1.PersonRecorded"}
     retired = {
-        f"{i['system']}|{i['value']}" for e in events if e.schema == "mais.v1.PersonsMerged" for i in e.value["mergedIdentifier"]
+        f"{i['system']}|{i['value']}"
+        for e in events
+        if e.schema == "mais.v1.PersonsMerged"
+        for i in e.value["mergedIdentifier"]
     }
     sv.wait_for(lambda: sv.count("SELECT COUNT(*) FROM sv_person_record") == len(persons - retired))
     sv.wait_for(lambda: sv.count("SELECT COALESCE(SUM(next_offset), 0) FROM sv_offset") == len(events))
 
     # a child known to the GP (by NHS number) is found by NHS number with grade 0.99
-    gp = next(e for e in events if e.agency == "gp" and any(i["system"].endswith("nhs-number") for i in e.value["person"]["identifier"]))
+    gp = next(
+        e
+        for e in events
+        if e.agency == "gp"
+        and any(i["system"].endswith("nhs-number") for i in e.value["person"]["identifier"])
+    )
     nhs = next(i["value"] for i in gp.value["person"]["identifier"] if i["system"].endswith("nhs-number"))
     with sv.client() as client:
         assert client.get("/api/search", params={"identifier": nhs}).status_code == 400  # no purpose
         found = client.get("/api/search", params={"identifier": nhs, "purpose": S47}).json()
         assert found["people"][0]["grade"] == 0.99
         person_id = found["people"][0]["person_id"]
-        view = client.get(f"/api/people/{person_id}", params={"purpose": S47, "search": found["search"]}).json()
+        view = client.get(
+            f"/api/people/{person_id}", params={"purpose": S47, "search": found["search"]}
+        ).json()
         agencies = {a["agency"] for a in view["agencies"]}
         assert sv.agency("gp") in agencies
         assert all(a["contact"]["telephone"] for a in view["agencies"])
@@ -73,7 +84,9 @@ def test_ingest_search_view_audit_and_fhir(
         bundle = client.get(f"/api/people/{person_id}/fhir", params={"purpose": S47}).json()
         kinds = {entry["resource"]["resourceType"] for entry in bundle["entry"]}
         assert "Patient" in kinds
-        assert len([k for k in bundle["entry"] if k["resource"]["resourceType"] == "Patient"]) == len(view["record_keys"])
+        assert len([k for k in bundle["entry"] if k["resource"]["resourceType"] == "Patient"]) == len(
+            view["record_keys"]
+        )
         assert client.get("/openapi.json").json()["openapi"].startswith("3.")
         assert client.get("/readyz").status_code == 200
         metrics = client.get("/metrics").text
@@ -114,10 +127,13 @@ def test_new_agency_topics_and_newer_writer_schema_are_picked_up_live(
     codec = AvroCodec(SchemaRegistryClient(schema_registry_url), subject_strategy=topic_record_name_strategy)
     record = next(e for e in events if e.agency == "school" and e.schema == "mais.v1.PersonRecorded")
     value = codec.encode(topic, json.dumps(newer), {**record.value, "note": "written by a newer adapter"})
-    from exchange.envelope import Envelope, build_headers  # noqa: PLC0415
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    headers = build_headers(Envelope(id="n-1", source="/mais/newcomer", type="mais.v1.PersonRecorded", time=datetime.now(UTC)))
+    from exchange.envelope import Envelope, build_headers  # noqa: PLC0415
+
+    headers = build_headers(
+        Envelope(id="n-1", source="/mais/newcomer", type="mais.v1.PersonRecorded", time=datetime.now(UTC))
+    )
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
     producer.produce(topic, value=value, key=record.key.encode(), headers=headers)
     producer.produce(topic, value=b"not avro at all", key=b"bad|1", headers=headers)  # -> DLQ, stream goes on
