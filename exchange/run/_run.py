@@ -97,8 +97,8 @@ def run_exchange(settings: RunSettings, console: Console) -> int:  # noqa: PLR09
         singleview = SingleViewProcess(port, state, env)
         singleview.start()
         console.print(
-            f"SingleView at [bold]{singleview.url}[/] (sign in as {DEV_USER}, password {singleview.password}):"
-            " choose a purpose, then open a person known to several agencies."
+            f"SingleView at [bold]{singleview.url}[/] (sign in as {DEV_USER}, "
+            f"password {singleview.password}): choose a purpose, then open a person known to several agencies."
         )
         for i, entry in enumerate(config.adapters):
             source = _source(entry, state, settings.free_ports)
