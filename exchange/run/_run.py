@@ -98,7 +98,7 @@ def run_exchange(settings: RunSettings, console: Console) -> int:  # noqa: PLR09
         singleview.start()
         console.print(
             f"SingleView at [bold]{singleview.url}[/] (sign in as {DEV_USER}, "
-            f"password {singleview.password}): choose a purpose, then open a person known to several agencies."
+            f"password {singleview.password}): choose a purpose, then open a person known to many agencies."
         )
         for i, entry in enumerate(config.adapters):
             source = _source(entry, state, settings.free_ports)
