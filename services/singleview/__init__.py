@@ -5,15 +5,17 @@ links records into persons, and serves a page and a JSON API where every search 
 and every view is audited. ``docs/singleview.md`` describes it; a vendor can copy this package.
 
 Public API: :class:`SingleView`, :class:`SingleViewSettings`, :class:`Store`, :class:`Database`,
-:class:`Linker` (the matching interface), :func:`person_view`, :func:`search_people`.
+:class:`Linker` (the matching interface) and :class:`MatchingLinker` (it, on ``exchange.matching``), :func:`person_view`, :func:`search_people`.
 """
 
 from services.singleview._db import Database
 from services.singleview._linking import Linker, SearchQuery
+from services.singleview._matcher import MatchingLinker
 from services.singleview._queries import person_view, search_people
+from services.singleview._records import Event
 from services.singleview._service import SingleView
 from services.singleview._settings import SingleViewSettings
-from services.singleview._store import PERSONAL_TABLES, Event
+from services.singleview._store import PERSONAL_TABLES
 from services.singleview._storeapi import Store
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "Database",
     "Event",
     "Linker",
+    "MatchingLinker",
     "SearchQuery",
     "SingleView",
     "SingleViewSettings",

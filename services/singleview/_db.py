@@ -22,6 +22,7 @@ from exchange.errors import ConfigError, TransientError
 __all__ = ["Connection", "Database"]
 
 Dialect = Literal["sqlite", "postgresql"]
+_CHUNK = 500
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -46,6 +47,15 @@ class Connection:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.raw.execute(self._sql(sql), tuple(params))
         return [tuple(row) for row in cursor.fetchall()]
+
+    def lookup(self, sql: str, keys: Sequence[str]) -> dict[str, int]:
+        """``key -> number`` rows of ``sql`` (``SELECT key, number ... WHERE key IN``) for ``keys``,
+        asked in chunks of 500 (the IN list is appended)."""
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            found.update((str(k), int(n)) for k, n in self.query(f"{sql} {self.in_list(len(chunk))}", chunk))
+        return found
 
     def in_list(self, count: int) -> str:
         """``(?, ?, …)`` for ``count`` values (at least one, so that the SQL stays valid)."""

@@ -10,11 +10,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from exchange.identifiers import NHS_NUMBER_SYSTEM
 from services.singleview._db import Connection
 from services.singleview._directory import Directory
-from services.singleview._linking import Linker, SearchQuery
+from services.singleview._linking import Linker, SearchQuery, normalise_name, normalise_postcode
 
-__all__ = ["person_ids_for_subjects", "person_view", "search_people"]
+__all__ = ["current_person_id", "person_ids_for_subjects", "person_view", "search_people"]
+
+NHS_NUMBER_LENGTH = 10
+_EXACT_LIMIT = 200
 
 
 def _iso(ms: int | None) -> str | None:
@@ -29,16 +33,27 @@ def _display_name(person: dict[str, Any]) -> str:
     return ""
 
 
-def _records(
-    db: Connection, person_id: str
-) -> list[tuple[str, str, str, int, dict[str, Any], dict[str, Any]]]:
+def _records(db: Connection, person_id: str) -> list[tuple[str, str, str, int, dict[str, Any]]]:
     rows = db.query(
-        "SELECT r.record_key, r.agency, r.publisher, r.recorded_at, r.person_json, l.reason_json "
+        "SELECT r.record_key, r.agency, r.publisher, r.recorded_at, r.person_json "
         "FROM sv_link l JOIN sv_person_record r ON r.record_key = l.record_key WHERE l.person_id = ? "
         "ORDER BY r.agency, r.record_key",
         (person_id,),
     )
-    return [(k, a, p, int(t), json.loads(pj), json.loads(rj)) for k, a, p, t, pj, rj in rows]
+    return [(k, a, p, int(t), json.loads(pj)) for k, a, p, t, pj in rows]
+
+
+def current_person_id(db: Connection, person_id: str) -> str | None:
+    """Where a retired person id points now (two persons turned out to be one), or ``None``."""
+    seen = {person_id}
+    found = None
+    for _ in range(20):
+        rows = db.query("SELECT into_id FROM sv_person_redirect WHERE person_id = ?", (person_id,))
+        if not rows or rows[0][0] in seen:
+            return found
+        person_id = found = str(rows[0][0])
+        seen.add(person_id)
+    return found
 
 
 def _subject_keys(db: Connection, record_keys: list[str]) -> list[str]:
@@ -125,16 +140,22 @@ def _timeline(db: Connection, subjects: list[str], episodes: list[dict[str, Any]
     return items
 
 
-def person_view(db: Connection, person_id: str, directory: Directory) -> dict[str, Any] | None:
+def person_view(
+    db: Connection, linker: Linker, person_id: str, directory: Directory
+) -> dict[str, Any] | None:
     """Everything the person page shows, or ``None`` when no record belongs to ``person_id``."""
     records = _records(db, person_id)
     if not records:
         return None
     keys = [r[0] for r in records]
+    reasons = linker.why_linked(keys)
+    for reason in reasons.values():
+        for link in reason["links"]:
+            link["agency_name"] = directory.get(link["agency"]).name
     subjects = _subject_keys(db, keys)
     episodes = _episodes(db, subjects)
     agencies: dict[str, dict[str, Any]] = {}
-    for key, agency, publisher, recorded, person, reason in records:
+    for key, agency, publisher, recorded, person in records:
         contact = directory.get(agency)
         entry = agencies.setdefault(
             agency,
@@ -144,7 +165,8 @@ def person_view(db: Connection, person_id: str, directory: Directory) -> dict[st
         )  # fmt: skip
         entry["records"].append(
             {"record_key": key, "publisher": publisher, "recorded_at": _iso(recorded), "person": person,
-             "display_name": _display_name(person), "why_linked": reason}
+             "display_name": _display_name(person),
+             "why_linked": reasons.get(key) or {"rule": "not linked yet", "links": []}}
         )  # fmt: skip
     for episode in episodes:
         if episode["agency"] not in agencies:
@@ -175,7 +197,7 @@ def person_view(db: Connection, person_id: str, directory: Directory) -> dict[st
         "agencies": ordered,
         "related_people": _related(db, records),
         "timeline": _timeline(db, subjects, episodes),
-        "possible_matches": _possible(db, keys, person_id),
+        "possible_matches": _possible(db, linker, keys, person_id),
         "record_keys": keys,
         "sex": first.get("genderCode") or first.get("sexCode"),
     }
@@ -183,7 +205,7 @@ def person_view(db: Connection, person_id: str, directory: Directory) -> dict[st
 
 def _related(db: Connection, records: list[Any]) -> list[dict[str, Any]]:
     related = []
-    for _key, agency, _p, _t, person, _r in records:
+    for _key, agency, _p, _t, person in records:
         for link in person.get("relatedPerson") or []:
             id_key = f"{link['identifier']['system']}|{link['identifier']['value']}"
             rows = db.query(
@@ -199,22 +221,67 @@ def _related(db: Connection, records: list[Any]) -> list[dict[str, Any]]:
     return related
 
 
-def _possible(db: Connection, keys: list[str], person_id: str) -> list[dict[str, Any]]:
-    marks = db.in_list(len(keys))
+def _possible(db: Connection, linker: Linker, keys: list[str], person_id: str) -> list[dict[str, Any]]:
+    matches = linker.possible_matches(keys)
+    if not matches:
+        return []
+    others = sorted({m.other_key for m in matches})
+    marks = db.in_list(len(others))
     rows = db.query(
-        "SELECT m.record_key, m.other_key, m.grade, m.probability, m.reason_json, l.person_id, r.person_json, "  # noqa: S608
-        "r.agency FROM sv_possible_match m JOIN sv_link l ON l.record_key = m.other_key "
-        f"JOIN sv_person_record r ON r.record_key = m.other_key WHERE m.record_key IN {marks}",
-        keys,
+        "SELECT l.record_key, l.person_id, r.person_json, r.agency FROM sv_link l "  # noqa: S608
+        f"JOIN sv_person_record r ON r.record_key = l.record_key WHERE l.record_key IN {marks}",
+        others,
     )
+    held = {k: (p, json.loads(b), a) for k, p, b, a in rows}
     found = []
-    for _mine, _other, grade, probability, reason, other_person, body, agency in rows:
-        if other_person == person_id:
+    for match in matches:
+        if match.other_key not in held or held[match.other_key][0] == person_id:
             continue
+        other_person, body, agency = held[match.other_key]
         found.append(
-            {"person_id": other_person, "display_name": _display_name(json.loads(body)), "agency": agency,
-             "grade": grade, "probability": probability, "why": json.loads(reason)}
+            {"person_id": other_person, "display_name": _display_name(body), "agency": agency,
+             "grade": match.grade, "probability": match.probability, "why": match.explanation}
         )  # fmt: skip
+    return found
+
+
+def _query_person(db: Connection, query: SearchQuery) -> dict[str, Any]:
+    """The query as a standard Person, so that the linker normalises it as it does records."""
+    identifiers: list[dict[str, str]] = []
+    if query.identifier:
+        value = "".join(query.identifier.split()).upper()
+        rows = db.query("SELECT DISTINCT id_key FROM sv_identifier WHERE id_value = ? LIMIT 50", (value,))
+        identifiers = [dict(zip(("system", "value"), str(r[0]).rsplit("|", 1), strict=True)) for r in rows]
+        if value.isdigit() and len(value) == NHS_NUMBER_LENGTH:
+            identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": value})
+    return {
+        "identifier": identifiers,
+        "name": [{"givenName": [query.given] if query.given else [],
+                  "familyName": [query.family] if query.family else []}],
+        "dateOfBirth": {"date": query.birth_date} if query.birth_date else None,
+        "address": [{"postcode": query.postcode}] if query.postcode else [],
+    }  # fmt: skip
+
+
+def _exact_keys(db: Connection, query: SearchQuery) -> list[str]:
+    """Records whose stored name, date of birth, postcode and identifier equal what was typed."""
+    found: list[str] = []
+    if query.identifier:
+        value = "".join(query.identifier.split()).upper()
+        found += [str(r[0]) for r in db.query(
+            "SELECT DISTINCT record_key FROM sv_identifier WHERE id_value = ? LIMIT 200", (value,))]  # fmt: skip
+    columns = (
+        ("family_name", normalise_name(query.family)), ("given_name", normalise_name(query.given)),
+        ("birth_date", query.birth_date), ("postcode", normalise_postcode(query.postcode)),
+    )  # fmt: skip
+    typed = [(column, value) for column, value in columns if value]
+    if typed:
+        where = " AND ".join(f"{column} = ?" for column, _ in typed)
+        rows = db.query(
+            f"SELECT record_key FROM sv_person_record WHERE {where} LIMIT {_EXACT_LIMIT}",  # noqa: S608 - fixed names
+            [value for _, value in typed],
+        )
+        found += [str(r[0]) for r in rows]
     return found
 
 
@@ -222,7 +289,7 @@ def search_people(
     db: Connection, linker: Linker, query: SearchQuery, limit: int = 20
 ) -> list[dict[str, Any]]:
     """People matching ``query``, best first, each with its best PUB03 grade and probability."""
-    candidates = linker.search(query, limit * 5)
+    candidates = linker.search(_query_person(db, query), _exact_keys(db, query), limit * 5)
     if not candidates:
         return []
     keys = [c.record_key for c in candidates]
@@ -236,7 +303,7 @@ def search_people(
     people: dict[str, dict[str, Any]] = {}
     for rank, candidate in enumerate(candidates):
         if candidate.record_key not in by_key:
-            continue
+            continue  # not committed yet, or just removed
         person_id, agency, person = by_key[candidate.record_key]
         entry = people.setdefault(
             person_id,

@@ -21,6 +21,7 @@ from services.singleview._db import Database
 from services.singleview._directory import Directory
 from services.singleview._linking import Linker
 from services.singleview._live import Notifier
+from services.singleview._matcher import MatchingLinker
 from services.singleview._metrics import SingleViewMetrics
 from services.singleview._settings import SingleViewSettings
 from services.singleview._storeapi import Store
@@ -33,10 +34,8 @@ _log = get_logger("mais.singleview")
 
 
 def default_linker() -> Linker:
-    """The linker the service uses (see ``_linking.py``)."""
-    from services.singleview._linking import IdentifierLinker  # noqa: PLC0415
-
-    return IdentifierLinker()
+    """The linker the service uses: the matching library with its shipped model."""
+    return MatchingLinker()
 
 
 def build_authenticator(settings: SingleViewSettings) -> Authenticator:

@@ -20,15 +20,15 @@ class SingleViewSettings(BaseSettings):
     port: int = 8700
     topic_pattern: str = r"^mais\.[a-z][a-z0-9-]*[a-z0-9]\.(person|episode|event)\.v1$"
     """Which topics to follow (a regular expression; new matching topics are picked up live)."""
+    metadata_refresh_ms: int = 3000
+    """How often the topic list is read again to find new matching topics."""
     group_id: str = "mais-singleview"
-    instance_id: str = "singleview-1"
-    """Static group membership: a restarted SingleView takes its partitions straight back."""
+    """Only where positions are committed for lag monitors (each replica reads every partition)."""
     dlq_topic: str = "mais.singleview.dlq.v1"
     audit_topic: str = "mais.audit.v1"
     organisation: str = "SINGLEVIEW"
     """The identifier value this SingleView writes audit entries as (its publisher)."""
     batch_size: int = 500
-    metadata_refresh_ms: int = 3000
     users_file: Path | None = None
     """TOML of local users (development); ``None`` with ``dev_user`` set allows that one user."""
     dev_user: str | None = None

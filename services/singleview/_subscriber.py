@@ -1,12 +1,17 @@
 """The subscriber: every agency's standard topics -> the store, exactly once.
 
-It subscribes by pattern (``mais.<agency>.person|episode|event.v1``; a new agency's topics are
-found within ``metadata_refresh_ms`` without a restart), decodes each value through the schema
-registry into the reader schema this code knows (a newer compatible writer schema still reads),
-and applies a batch and the positions it reaches in one database transaction. Positions live
-in the database, not in Kafka: on every assignment the consumer seeks to the stored ones, and a
-message below a stored position is never applied twice. Positions are also committed to the
-consumer group afterwards, only so that operators' lag monitors see them.
+It reads every partition of every topic matching a pattern (``mais.<agency>.person|episode|event.v1``;
+the topic list is read again every ``metadata_refresh_ms``, so a new agency's topics are picked
+up without a restart), decodes each value through the schema registry into the reader schema
+this code knows (a newer compatible writer schema still reads), and applies a batch and the
+positions it reaches in one database transaction. Positions live in the database, not in Kafka:
+each partition is assigned at its stored position, and a message below it is never applied twice.
+
+The subscriber assigns partitions itself rather than through a consumer group: a SingleView is a
+whole view, so every replica needs every partition (a group would share them out), and a
+restarted process starts reading at once instead of waiting for the group to notice the old one
+is gone. Positions are still committed under ``group_id`` after each batch, only so that
+operators' lag monitors see them.
 
 A value that cannot be decoded goes to the DLQ topic with its original bytes and the reason; its
 position advances with the batch. A transient failure (registry or database unreachable) rolls
@@ -40,8 +45,8 @@ from exchange.settings import KafkaSettings
 from services.singleview._live import Notifier
 from services.singleview._metrics import SingleViewMetrics
 from services.singleview._queries import person_ids_for_subjects
+from services.singleview._records import Event
 from services.singleview._settings import SingleViewSettings
-from services.singleview._store import Event
 from services.singleview._storeapi import Store
 
 __all__ = ["Subscriber"]
@@ -66,6 +71,8 @@ class Subscriber:
         self.metrics, self.notifier = metrics, notifier
         self._stop = threading.Event()
         self._positions: dict[tuple[str, int], int] = {}
+        self._assigned: set[tuple[str, int]] = set()
+        self._pattern = re.compile(settings.topic_pattern)
         self.ready = threading.Event()
         self.failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="singleview-subscriber", daemon=True)
@@ -90,23 +97,23 @@ class Subscriber:
             {
                 **self.kafka.confluent_config(),
                 "group.id": self.settings.group_id,
-                "group.instance.id": self.settings.instance_id,
-                "session.timeout.ms": 10_000,
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "isolation.level": "read_committed",
                 "auto.offset.reset": "earliest",
-                "topic.metadata.refresh.interval.ms": self.settings.metadata_refresh_ms,
                 "fetch.wait.max.ms": 50,
             }
         )
         producer = Producer({**self.kafka.confluent_config(), "enable.idempotence": True})
         self._positions = self.store.offsets()
-        consumer.subscribe([self.settings.topic_pattern], on_assign=self._on_assign)
         _log.info("subscriber consuming", group=self.settings.group_id)
         delay = 0.5
+        refreshed = -float("inf")
         try:
             while not self._stop.is_set():
+                if time.monotonic() - refreshed >= self.settings.metadata_refresh_ms / 1000:
+                    self._assign_new_partitions(consumer)
+                    refreshed = time.monotonic()
                 first = consumer.poll(0.5)
                 if first is None:
                     self.ready.set()
@@ -125,20 +132,34 @@ class Subscriber:
             producer.flush(10)
         _log.info("subscriber stopped cleanly")
 
-    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            tp.offset = self._positions.get((tp.topic, tp.partition), OFFSET_BEGINNING)
-        consumer.assign(partitions)
-        _log.info("partitions assigned", count=len(partitions))
+    def _stored(self, partitions: set[tuple[str, int]]) -> list[TopicPartition]:
+        return [
+            TopicPartition(t, p, self._positions.get((t, p), OFFSET_BEGINNING)) for t, p in sorted(partitions)
+        ]
+
+    def _assign_new_partitions(self, consumer: Any) -> None:
+        """Start reading partitions of matching topics not read yet, each at its stored position."""
+        try:
+            topics = consumer.list_topics(timeout=10).topics
+        except KafkaException as exc:
+            _log.warning("cannot list topics; trying again later", error_class=type(exc).__name__)
+            return
+        wanted = {
+            (name, partition)
+            for name, topic in topics.items()
+            if self._pattern.match(name) and topic.error is None
+            for partition in topic.partitions
+        }
+        new = wanted - self._assigned
+        if new:
+            consumer.incremental_assign(self._stored(new))
+            self._assigned |= new
+            _log.info("partitions assigned", added=len(new), count=len(self._assigned))
 
     def _seek_stored(self, consumer: Any) -> None:
+        """Read again from the stored positions (after a batch rolled back)."""
         self._positions = self.store.offsets()
-        for tp in consumer.assignment():
-            offset = self._positions.get((tp.topic, tp.partition), OFFSET_BEGINNING)
-            try:
-                consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
-            except KafkaException:
-                continue
+        consumer.assign(self._stored(self._assigned))
 
     def _process(self, consumer: Any, producer: Producer, messages: list[Message]) -> None:
         events: list[Event] = []
@@ -184,10 +205,7 @@ class Subscriber:
         self.metrics.batches.inc()
         if newest:
             self.metrics.ingest_lag.set(max(0.0, time.time() - newest))
-        with self.store.lock:
-            person_ids = applied.person_ids | person_ids_for_subjects(
-                self.store.reader(), applied.subject_keys
-            )
+        person_ids = applied.person_ids | person_ids_for_subjects(self.store.reader(), applied.subject_keys)
         self.notifier.publish(person_ids)
         try:
             consumer.commit(
@@ -231,6 +249,3 @@ class Subscriber:
         )
         _log.warning("event sent to the DLQ", topic=coordinates[0], partition=coordinates[1],
                      offset=coordinates[2], stage=exc.stage, error=exc.message)  # fmt: skip
-
-
-_ = re  # the topic pattern is a regular expression handed to librdkafka as is

@@ -40,7 +40,7 @@ from services.singleview._live import Notifier
 from services.singleview._metrics import SingleViewMetrics
 from services.singleview._openapi import OPENAPI
 from services.singleview._purposes import PURPOSES
-from services.singleview._queries import person_view, search_people
+from services.singleview._queries import current_person_id, person_view, search_people
 from services.singleview._storeapi import Store
 
 __all__ = ["WebContext", "create_app"]
@@ -84,8 +84,7 @@ def create_app(ctx: WebContext) -> Starlette:
         )  # fmt: skip
 
     def do_search(user: User, purpose: str, query: SearchQuery) -> tuple[str, list[dict[str, Any]]]:
-        with ctx.store.lock:
-            results = search_people(ctx.store.reader(), ctx.store.linker, query)
+        results = search_people(ctx.store.reader(), ctx.store.linker, query)
         search_id = str(uuid.uuid4())
         ctx.metrics.searches.inc()
         keys = [k for r in results for k in _keys_of(ctx, r["person_id"])]
@@ -100,7 +99,7 @@ def create_app(ctx: WebContext) -> Starlette:
         return search_id, results
 
     def do_view(user: User, purpose: str, search_id: str, person_id: str) -> dict[str, Any] | None:
-        view = person_view(ctx.store.reader(), person_id, ctx.directory)
+        view = person_view(ctx.store.reader(), ctx.store.linker, person_id, ctx.directory)
         if view is None:
             return None
         ctx.audit.record(activity="RESPONSE_SENT", user=user.name, purpose=purpose, search_id=search_id,
@@ -164,7 +163,7 @@ def create_app(ctx: WebContext) -> Starlette:
         except MaisError as exc:
             return page("error.html", request, status=503, message=exc.message)
         if view is None:
-            return page(
+            return _moved(ctx, request, person_id) or page(
                 "error.html", request, status=404, message="No record is linked to this person any more."
             )
         return page(
@@ -235,7 +234,9 @@ def create_app(ctx: WebContext) -> Starlette:
         except MaisError as exc:
             return JSONResponse({"error": exc.message}, status_code=503)
         if view is None:
-            return JSONResponse({"error": "not found"}, status_code=404)
+            return _moved(ctx, request, request.path_params["person_id"]) or JSONResponse(
+                {"error": "not found"}, status_code=404
+            )
         if request.url.path.endswith("/fhir"):
             episodes = [e["key"] for a in view["agencies"] for e in a["involvements"]]
             bundle = person_bundle(ctx.store.reader(), view["person_id"], view["record_keys"], episodes)
@@ -280,6 +281,16 @@ def create_app(ctx: WebContext) -> Starlette:
 def _unauthorised() -> Response:
     return JSONResponse({"error": "sign in (session) or send HTTP Basic credentials"}, status_code=401,
                         headers={"WWW-Authenticate": 'Basic realm="SingleView"'})  # fmt: skip
+
+
+def _moved(ctx: WebContext, request: Request, person_id: str) -> Response | None:
+    """A redirect to the person a retired person id was merged into, if it was."""
+    into = current_person_id(ctx.store.reader(), person_id)
+    if into is None:
+        return None
+    path = request.url.path.replace(f"/{person_id}", f"/{into}", 1)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(path + query, status_code=303)
 
 
 def _keys_of(ctx: WebContext, person_id: str) -> list[str]:

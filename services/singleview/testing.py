@@ -4,6 +4,8 @@
   translate them (every file of the manifest, in order), with ``truth.csv`` beside them.
 * :class:`Publisher` - writes such events to ``mais.<agency>.<entity>.v1`` exactly as an adapter
   does: Confluent-framed Avro through the registry, CloudEvents headers, the record key.
+* :func:`as_events` - sample events as the subscriber hands them to the store (no broker needed).
+* :func:`store_snapshot` - every row of a store, for comparing two stores row for row.
 """
 
 from __future__ import annotations
@@ -26,8 +28,13 @@ from exchange.envelope import Envelope, build_headers
 from exchange.registry_client import SchemaRegistryClient
 from exchange.samples import generate
 from exchange.schemas import from_json, schema_json
+from services.singleview._db import Database
+from services.singleview._records import Event
+from services.singleview._store import PERSONAL_TABLES
 
-__all__ = ["Publisher", "SampleEvent", "sample_events"]
+__all__ = ["Publisher", "SampleEvent", "as_events", "sample_events", "store_snapshot"]
+
+SNAPSHOT_TABLES = (*PERSONAL_TABLES, "sv_removed", "sv_offset", "sv_person_redirect", "sv_linker_state")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +102,38 @@ class Publisher:
     def close(self) -> None:
         self.producer.flush(30)
         self.registry.close()
+
+
+def as_events(events: Iterable[SampleEvent], *, partition: int = 0) -> list[Event]:
+    """``events`` as decoded messages of ``mais.<agency>.<entity>.v1`` (offsets per topic)."""
+    offsets: dict[str, int] = {}
+    decoded = []
+    for event in events:
+        topic = f"mais.{event.agency}.{event.entity}.v1"
+        offset = offsets.get(topic, 0)
+        offsets[topic] = offset + 1
+        decoded.append(Event(topic, partition, offset, event.key, event.schema, event.value))
+    return decoded
+
+
+def store_snapshot(database_url: str, *, person_ids: bool = True) -> dict[str, list[Any]]:
+    """Every row of every table of a store, sorted, plus ``persons``: each person's record keys.
+
+    With ``person_ids=False`` the tables that hold person ids (``sv_link``, ``sv_person_redirect``,
+    ``sv_linker_state``) are left out and persons are compared by their record keys only.
+    """
+    db = Database(database_url).connect()
+    try:
+        skip = set() if person_ids else {"sv_link", "sv_person_redirect", "sv_linker_state"}
+        tables: dict[str, list[Any]] = {
+            t: sorted(map(repr, db.query(f"SELECT * FROM {t}")))  # noqa: S608 - fixed names
+            for t in SNAPSHOT_TABLES
+            if t not in skip
+        }
+        persons: dict[str, list[str]] = {}
+        for person_id, key in db.query("SELECT person_id, record_key FROM sv_link ORDER BY record_key"):
+            persons.setdefault(str(person_id), []).append(str(key))
+        tables["persons"] = sorted(persons.values())
+        return tables
+    finally:
+        db.close()

@@ -25,14 +25,18 @@ CREATE TABLE sv_person_record (
 CREATE INDEX sv_person_record_name_dob ON sv_person_record (family_name, birth_date);
 CREATE INDEX sv_person_record_dob ON sv_person_record (birth_date);
 CREATE INDEX sv_person_record_postcode ON sv_person_record (postcode);
+CREATE INDEX sv_person_record_given ON sv_person_record (given_name);
 
--- Every identifier of every person record, for look-ups by NHS number, UPN, local ids.
+-- Every identifier of every person record (system|value, and the value alone in upper case), for
+-- look-ups by NHS number, UPN or local id.
 CREATE TABLE sv_identifier (
     id_key TEXT NOT NULL,
     record_key TEXT NOT NULL,
+    id_value TEXT NOT NULL,
     PRIMARY KEY (id_key, record_key)
 );
 CREATE INDEX sv_identifier_record ON sv_identifier (record_key);
+CREATE INDEX sv_identifier_value ON sv_identifier (id_value);
 
 -- Service episodes and the keys of the people they are about.
 CREATE TABLE sv_episode (
@@ -81,24 +85,19 @@ CREATE TABLE sv_removed (
     removed_at BIGINT NOT NULL
 );
 
--- Linkage: which person each record belongs to, and why.
+-- Linkage: which person each record belongs to (the linker's stable person ids). Why records
+-- were linked and possible matches are worked out from the records when a page asks.
 CREATE TABLE sv_link (
     record_key TEXT PRIMARY KEY,
-    person_id TEXT NOT NULL,
-    reason_json TEXT NOT NULL
+    person_id TEXT NOT NULL
 );
 CREATE INDEX sv_link_person ON sv_link (person_id);
 
--- Candidates between the review and auto-link thresholds: shown apart, never joined.
-CREATE TABLE sv_possible_match (
-    record_key TEXT NOT NULL,
-    other_key TEXT NOT NULL,
-    grade DOUBLE PRECISION,
-    probability DOUBLE PRECISION,
-    reason_json TEXT NOT NULL,
-    PRIMARY KEY (record_key, other_key)
+-- Person ids retired because two persons turned out to be one: where each now points.
+CREATE TABLE sv_person_redirect (
+    person_id TEXT PRIMARY KEY,
+    into_id TEXT NOT NULL
 );
-CREATE INDEX sv_possible_match_other ON sv_possible_match (other_key);
 
 -- Small pieces of linker state that must survive a restart (the next person number).
 CREATE TABLE sv_linker_state (

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
+import re
 import threading
 import time
 import uuid
@@ -16,6 +20,7 @@ import uvicorn
 
 from exchange.localkafka import free_port
 from exchange.localpg import LocalPostgres
+from exchange.logging import configure_logging
 from exchange.registry_client import RegistrySettings
 from exchange.settings import KafkaSettings
 from services.singleview import SingleView, SingleViewSettings
@@ -23,6 +28,8 @@ from services.singleview.testing import Publisher, SampleEvent, sample_events
 
 USER, PASSWORD = "practitioner", "correct horse battery staple"
 S47 = "http://www.legislation.gov.uk/id/ukpga/1989/41/section/47"
+MIN_NAME = 3
+"""Names shorter than this are not looked for in logs (they occur inside ordinary words)."""
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +58,28 @@ def pg_database(postgres: LocalPostgres) -> str:
 def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[SampleEvent]]:
     out = tmp_path_factory.mktemp("samples")
     return out, sample_events(out, people=200, seed=1)
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """The generated people's names, NHS numbers and dates of birth (from a sample set's people.csv)."""
+
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def of(cls, sample_dir: Path) -> PersonalData:
+        values: set[str] = set()
+        with (sample_dir / "people.csv").open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                names = [row["given"], row["middle"], row["family"]]
+                values |= {n for name in names for n in (name, name.upper()) if len(name) >= MIN_NAME}
+                values |= {row["nhs_number"], row["birth_date"]} - {""}
+        alternatives = "|".join(sorted(map(re.escape, values), key=len, reverse=True))
+        return cls(re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])"))
+
+    def found_in(self, text: str) -> list[str]:
+        """Every generated name, NHS number or date of birth that occurs in ``text`` as a whole word."""
+        return sorted(set(self.pattern.findall(text)))
 
 
 @dataclass
@@ -91,12 +120,24 @@ def directory_for(tmp_path: Path, suffix: str) -> Path:
     return path
 
 
+_TEST_CLIENT_LOGGERS = ("httpx", "httpcore")
+"""The test's own HTTP client logs the URLs it asks for (searches carry what was typed)."""
+
+
 @pytest.fixture
 def singleview(
-    kafka_bootstrap: str, schema_registry_url: str, tmp_path: Path
-) -> Iterator[Callable[..., RunningSingleView]]:
-    """Start a SingleView (subscriber + HTTP) on its own agency suffix; ``start(database_url=None)``."""
+    kafka_bootstrap: str, schema_registry_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    samples: tuple[Path, list[SampleEvent]],
+) -> Iterator[Callable[..., RunningSingleView]]:  # fmt: skip
+    """Start a SingleView (subscriber + HTTP) on its own agency suffix; ``start(database_url=None)``.
+
+    Everything the SingleView logs while the test runs, and its ``/metrics`` at the end, must hold
+    none of the generated people's names, NHS numbers or dates of birth.
+    """
     started: list[RunningSingleView] = []
+    logs = io.StringIO()
+    configure_logging("DEBUG", stream=logs)
+    caplog.set_level(logging.DEBUG)
 
     def start(database_url: str | None = None, **extra: Any) -> RunningSingleView:
         suffix = uuid.uuid4().hex[:8]
@@ -130,9 +171,18 @@ def singleview(
         return running
 
     yield start
+    metrics = []
     for running in started:
+        with running.client() as client:
+            metrics.append(client.get("/metrics").text)
         running.server.should_exit = True
         running.view.stop()
+    configure_logging()
+    records = [r for r in caplog.records if not r.name.startswith(_TEST_CLIENT_LOGGERS)]
+    captured = "\n".join([logs.getvalue(), *(r.getMessage() for r in records), *metrics])
+    assert "mais_singleview_events_applied_total" in captured and "subscriber consuming" in captured
+    leaked = PersonalData.of(samples[0]).found_in(captured)
+    assert not leaked, f"personal data in the SingleView's logs or metrics: {len(leaked)} values"
 
 
 @pytest.fixture
