@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +42,42 @@ def serve(
         return
     view.start()
     view.serve()
+
+
+@app.command("evaluate")
+def evaluate_command(
+    truth: Annotated[Path, typer.Option(help="truth.csv of the sample set the store was fed.")],
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="sqlite:///file.db or postgresql://… (default MAIS_SINGLEVIEW_DATABASE_URL)."),
+    ] = None,
+) -> None:
+    """Print the precision and recall of the person pages against a sample set's truth."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from services.singleview._db import Database  # noqa: PLC0415
+    from services.singleview._evaluate import evaluate_store  # noqa: PLC0415
+    from services.singleview._settings import SingleViewSettings  # noqa: PLC0415
+
+    url = database_url or SingleViewSettings().database_url
+    db = Database(url).connect()
+    try:
+        accuracy = evaluate_store(db, truth)
+    finally:
+        db.close()
+    table = Table(title="person pages against the truth")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("pairwise precision", accuracy.precision),
+        ("pairwise recall", accuracy.recall),
+        ("pairwise F1", accuracy.f1),
+        ("B-cubed precision", accuracy.bcubed_precision),
+        ("B-cubed recall", accuracy.bcubed_recall),
+    ):
+        table.add_row(name, f"{value:.4f}")
+    Console(highlight=False).print(table)
 
 
 @app.command("hash-password")

@@ -1,5 +1,6 @@
 """Helpers for tests and benchmarks of a SingleView (shipped as API, like ``exchange.testing``).
 
+* :func:`sample_files` - a sample set translated as ``mais translate`` writes it.
 * :func:`sample_events` - the standard events of a generated sample set, as the adapters
   translate them (every file of the manifest, in order), with ``truth.csv`` beside them.
 * :class:`Publisher` - writes such events to ``mais.<agency>.<entity>.v1`` exactly as an adapter
@@ -32,7 +33,7 @@ from services.singleview._db import Database
 from services.singleview._records import Event
 from services.singleview._store import PERSONAL_TABLES
 
-__all__ = ["Publisher", "SampleEvent", "as_events", "sample_events", "store_snapshot"]
+__all__ = ["Publisher", "SampleEvent", "as_events", "sample_events", "sample_files", "store_snapshot"]
 
 SNAPSHOT_TABLES = (*PERSONAL_TABLES, "sv_removed", "sv_offset", "sv_person_redirect", "sv_linker_state")
 
@@ -49,25 +50,36 @@ class SampleEvent:
         return replace(self, agency=agency)
 
 
-def sample_events(out: Path, *, people: int = 200, seed: int = 1) -> list[SampleEvent]:
-    """Generate a sample set in ``out`` and translate every file of it, in manifest order."""
+def sample_files(out: Path, *, people: int = 200, seed: int = 1) -> list[Path]:
+    """Generate a sample set in ``out`` and translate every file of it (``mais translate`` output,
+    one JSON lines file per sample file, in manifest order, under ``out/translated``)."""
     generate(out, people=people, seed=seed)
     manifest = json.loads((out / "manifest.json").read_text())
-    events: list[SampleEvent] = []
-    for entry in manifest["files"]:
+    folder = out / "translated"
+    folder.mkdir(exist_ok=True)
+    files: list[Path] = []
+    for number, entry in enumerate(manifest["files"]):
         if entry["file"].startswith("mllp/"):
             continue  # the same messages as hl7/
-        adapter = load_adapter(entry["format"])
         sink = io.StringIO()
         translate_files(
-            adapter, [out / entry["file"]], agency=entry["agency"], organisation=entry["organisation"],
-            out=sink, err=io.StringIO(),
+            load_adapter(entry["format"]), [out / entry["file"]], agency=entry["agency"],
+            organisation=entry["organisation"], out=sink, err=io.StringIO(),
         )  # fmt: skip
-        for line in sink.getvalue().splitlines():
+        files.append(folder / f"{number:03d}.jsonl")
+        files[-1].write_text(sink.getvalue(), encoding="utf-8")
+    return files
+
+
+def sample_events(out: Path, *, people: int = 200, seed: int = 1) -> list[SampleEvent]:
+    """Generate a sample set in ``out`` and translate every file of it, in manifest order."""
+    events: list[SampleEvent] = []
+    for path in sample_files(out, people=people, seed=seed):
+        for line in path.read_text(encoding="utf-8").splitlines():
             data = json.loads(line)
-            entity = data["topic"].split(".")[2]
+            agency, entity = data["topic"].split(".")[1:3]
             value = from_json(data["schema"], data["value"])
-            events.append(SampleEvent(entry["agency"], entity, data["key"], data["schema"], value))
+            events.append(SampleEvent(agency, entity, data["key"], data["schema"], value))
     return events
 
 

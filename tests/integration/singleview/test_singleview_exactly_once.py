@@ -101,7 +101,7 @@ def _database(store: str, request: pytest.FixtureRequest, tmp_path: Path, name: 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_sigkill_ten_times_while_20000_events_flow_equals_clean_replay(
-    store: str, request: pytest.FixtureRequest, kafka_bootstrap: str, schema_registry_url: str,
+    store: str, *, request: pytest.FixtureRequest, kafka_bootstrap: str, schema_registry_url: str,
     tmp_path: Path, flowing: tuple[Path, list[SampleEvent]],
 ) -> None:  # fmt: skip
     sample_dir, sample = flowing
