@@ -5,7 +5,8 @@ links records into persons, and serves a page and a JSON API where every search 
 and every view is audited. ``docs/singleview.md`` describes it; a vendor can copy this package.
 
 Public API: :class:`SingleView`, :class:`SingleViewSettings`, :class:`Store`, :class:`Database`,
-:class:`Linker` (the matching interface) and :class:`MatchingLinker` (it, on ``exchange.matching``), :func:`person_view`, :func:`search_people`.
+:class:`Linker` (the matching interface) and :class:`MatchingLinker` (it, on
+``exchange.matching``), :func:`person_view`, :func:`search_people`.
 """
 
 from services.singleview._db import Database

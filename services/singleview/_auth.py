@@ -70,8 +70,10 @@ class LocalUsers:
         try:
             data = tomllib.loads(path.read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read the users file {path}: {type(exc).__name__}",
-                              hint="MAIS_SINGLEVIEW_USERS_FILE must name a TOML file of [users.NAME] tables") from None  # fmt: skip
+            raise ConfigError(
+                f"cannot read the users file {path}: {type(exc).__name__}",
+                hint="MAIS_SINGLEVIEW_USERS_FILE must name a TOML file of [users.NAME] tables",
+            ) from None
         users = data.get("users") or {}
         hashes = {name: str(entry.get("password_hash", "")) for name, entry in users.items()}
         bad = [name for name, value in hashes.items() if not value.startswith("scrypt$")]

@@ -120,8 +120,13 @@ class Batch:
         if self.removed_at.pop(digest, None) is not None:
             self.unremoved.add(digest)
         self.person_rows[key] = (
-            key, event.agency, key_of(event.value["publisher"]), recorded, dumps(person), *_search_columns(person),
-        )  # fmt: skip
+            key,
+            event.agency,
+            key_of(event.value["publisher"]),
+            recorded,
+            dumps(person),
+            *_search_columns(person),
+        )
         self.identifiers[key] = {key} | {key_of(i) for i in person.get("identifier") or []}
         self.links.update(self.linker.upsert(key, event.agency, person))
 
@@ -133,9 +138,14 @@ class Batch:
         times = episode.get("timeInformation") or [{}]
         subjects = subjects_of(episode.get("subjectPerson") or [], event.value["subjectIdentifier"])
         self.episode_rows[event.key] = [
-            event.key, event.agency, key_of(event.value["publisher"]), recorded,
-            ms(times[0].get("startDateTime")), ms(times[0].get("endDateTime")), dumps(episode),
-        ]  # fmt: skip
+            event.key,
+            event.agency,
+            key_of(event.value["publisher"]),
+            recorded,
+            ms(times[0].get("startDateTime")),
+            ms(times[0].get("endDateTime")),
+            dumps(episode),
+        ]
         self.closes.pop(event.key, None)
         self.episode_subjects[event.key] = subjects
         self.applied.subject_keys |= subjects
@@ -152,8 +162,14 @@ class Batch:
             self.closes[event.key] = (ended, recorded)
         else:  # closed before we saw it open: keep what we know, the full record may follow
             self.episode_rows[event.key] = [
-                event.key, event.agency, key_of(event.value["publisher"]), recorded, None, ended, None,
-            ]  # fmt: skip
+                event.key,
+                event.agency,
+                key_of(event.value["publisher"]),
+                recorded,
+                None,
+                ended,
+                None,
+            ]
             self.episode_subjects[event.key] = subjects
         self.episode_at[event.key] = recorded
         self.applied.subject_keys |= subjects
@@ -166,9 +182,13 @@ class Batch:
         times = life_event.get("timeInformation") or [{}]
         subjects = subjects_of(life_event.get("subjectPerson") or [], event.value["subjectIdentifier"])
         self.life_rows[event.key] = (
-            event.key, event.agency, key_of(event.value["publisher"]), recorded,
-            ms(times[0].get("startDateTime")) if times else None, dumps(life_event),
-        )  # fmt: skip
+            event.key,
+            event.agency,
+            key_of(event.value["publisher"]),
+            recorded,
+            ms(times[0].get("startDateTime")) if times else None,
+            dumps(life_event),
+        )
         self.life_subjects[event.key] = subjects
         self.applied.subject_keys |= subjects
 
@@ -181,8 +201,12 @@ class Batch:
         db.executemany("DELETE FROM sv_identifier WHERE record_key = ?", [(k,) for k in replaced])
         db.executemany(
             "INSERT INTO sv_identifier (id_key, record_key, id_value) VALUES (?, ?, ?)",
-            [(i, k, "".join(i.rpartition("|")[2].split()).upper()) for k in sorted(self.identifiers) for i in sorted(self.identifiers[k])],
-        )  # fmt: skip
+            [
+                (i, k, "".join(i.rpartition("|")[2].split()).upper())
+                for k in sorted(self.identifiers)
+                for i in sorted(self.identifiers[k])
+            ],
+        )
         db.executemany(
             "UPDATE sv_episode SET end_at = ?, recorded_at = ? WHERE episode_key = ?",
             [(end, at, k) for k, (end, at) in sorted(self.closes.items())],

@@ -99,8 +99,7 @@ class Database:
 
     def connect(self) -> Connection:
         """A new connection (one per thread; connections are not shared between threads)."""
-        if self.dialect == "sqlite":
-            assert self.path is not None
+        if self.path is not None:  # SQLite
             self.path.parent.mkdir(parents=True, exist_ok=True)
             raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             raw.execute("PRAGMA journal_mode=WAL")

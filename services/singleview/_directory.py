@@ -43,7 +43,8 @@ class Directory:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(
                 f"cannot read the agency directory {path}: {exc}",
-                hint="MAIS_SINGLEVIEW_DIRECTORY must name a TOML file like services/singleview/directory.toml",
+                hint="MAIS_SINGLEVIEW_DIRECTORY must name a TOML file like "
+                "services/singleview/directory.toml",
             ) from None
         contacts: dict[str, AgencyContact] = {}
         for agency, entry in (data.get("agencies") or {}).items():

@@ -25,7 +25,8 @@ def person_bundle(
     if record_keys:
         marks = db.in_list(len(record_keys))
         for key, body in db.query(
-            f"SELECT record_key, person_json FROM sv_person_record WHERE record_key IN {marks} ORDER BY record_key",  # noqa: S608
+            f"SELECT record_key, person_json FROM sv_person_record WHERE record_key IN {marks} "  # noqa: S608
+            "ORDER BY record_key",
             record_keys,
         ):
             person = from_json("mais.v1.Person", json.loads(body))

@@ -170,22 +170,25 @@ class MatchingLinker:
             if number not in chosen and held not in chosen.values():
                 chosen[number] = held
         for number, members in enumerate(groups):
-            person_id = chosen.get(number) or self._new_id()
-            changes.touched.add(person_id)
-            for key in members:
-                held = self._person.get(key)
-                if held != person_id:
-                    if held is not None:
-                        self._shrink(held)
-                    self._person[key] = person_id
-                    self._sizes[person_id] += 1
-                    changes.persons[key] = person_id
+            self._place(chosen.get(number) or self._new_id(), members, changes)
         kept = set(chosen.values())
         for (number, held), _ in sorted(votes.items(), key=lambda v: (-v[1], v[0][0])):
             if held not in kept and held not in changes.redirects:
                 changes.redirects[held] = self._person[groups[number][0]]
                 changes.touched.add(held)
         return changes
+
+    def _place(self, person_id: str, members: Iterable[str], changes: LinkChanges) -> None:
+        """Make ``members`` the records of ``person_id``."""
+        changes.touched.add(person_id)
+        for key in members:
+            held = self._person.get(key)
+            if held != person_id:
+                if held is not None:
+                    self._shrink(held)
+                self._person[key] = person_id
+                self._sizes[person_id] += 1
+                changes.persons[key] = person_id
 
     def _shrink(self, person_id: str) -> None:
         self._sizes[person_id] -= 1

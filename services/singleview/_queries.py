@@ -131,11 +131,25 @@ def _timeline(db: Connection, subjects: list[str], episodes: list[dict[str, Any]
     for episode in episodes:
         what = ", ".join(episode["type"])
         if episode["start"]:
-            items.append({"key": episode["key"], "agency": episode["agency"], "when": episode["start"],
-                          "what": f"{what} started", "kind": "episode"})  # fmt: skip
+            items.append(
+                {
+                    "key": episode["key"],
+                    "agency": episode["agency"],
+                    "when": episode["start"],
+                    "what": f"{what} started",
+                    "kind": "episode",
+                }
+            )
         if episode["end"]:
-            items.append({"key": episode["key"], "agency": episode["agency"], "when": episode["end"],
-                          "what": f"{what} ended", "kind": "episode"})  # fmt: skip
+            items.append(
+                {
+                    "key": episode["key"],
+                    "agency": episode["agency"],
+                    "when": episode["end"],
+                    "what": f"{what} ended",
+                    "kind": "episode",
+                }
+            )
     items.sort(key=lambda i: -_ts(i["when"]))
     return items
 
@@ -159,23 +173,38 @@ def person_view(
         contact = directory.get(agency)
         entry = agencies.setdefault(
             agency,
-            {"agency": agency, "name": contact.name, "kind": contact.kind, "known_as": contact.known_as,
-             "contact": {"team": contact.team, "telephone": contact.telephone, "email": contact.email},
-             "records": [], "involvements": []},
-        )  # fmt: skip
+            {
+                "agency": agency,
+                "name": contact.name,
+                "kind": contact.kind,
+                "known_as": contact.known_as,
+                "contact": {"team": contact.team, "telephone": contact.telephone, "email": contact.email},
+                "records": [],
+                "involvements": [],
+            },
+        )
         entry["records"].append(
-            {"record_key": key, "publisher": publisher, "recorded_at": _iso(recorded), "person": person,
-             "display_name": _display_name(person),
-             "why_linked": reasons.get(key) or {"rule": "not linked yet", "links": []}}
-        )  # fmt: skip
+            {
+                "record_key": key,
+                "publisher": publisher,
+                "recorded_at": _iso(recorded),
+                "person": person,
+                "display_name": _display_name(person),
+                "why_linked": reasons.get(key) or {"rule": "not linked yet", "links": []},
+            }
+        )
     for episode in episodes:
         if episode["agency"] not in agencies:
             contact = directory.get(episode["agency"])
             agencies[episode["agency"]] = {
-                "agency": episode["agency"], "name": contact.name, "kind": contact.kind,
-                "known_as": contact.known_as, "records": [], "involvements": [],
+                "agency": episode["agency"],
+                "name": contact.name,
+                "kind": contact.kind,
+                "known_as": contact.known_as,
+                "records": [],
+                "involvements": [],
                 "contact": {"team": contact.team, "telephone": contact.telephone, "email": contact.email},
-            }  # fmt: skip
+            }
         agencies[episode["agency"]]["involvements"].append(episode)
     for entry in agencies.values():
         entry["open"] = any(e["open"] for e in entry["involvements"])
@@ -209,15 +238,21 @@ def _related(db: Connection, records: list[Any]) -> list[dict[str, Any]]:
         for link in person.get("relatedPerson") or []:
             id_key = f"{link['identifier']['system']}|{link['identifier']['value']}"
             rows = db.query(
-                "SELECT l.person_id, r.person_json FROM sv_identifier i JOIN sv_link l ON l.record_key = i.record_key "
-                "JOIN sv_person_record r ON r.record_key = i.record_key WHERE i.id_key = ? ORDER BY l.person_id",
+                "SELECT l.person_id, r.person_json FROM sv_identifier i "
+                "JOIN sv_link l ON l.record_key = i.record_key "
+                "JOIN sv_person_record r ON r.record_key = i.record_key "
+                "WHERE i.id_key = ? ORDER BY l.person_id",
                 (id_key,),
             )
             person_id, name = (rows[0][0], _display_name(json.loads(rows[0][1]))) if rows else (None, "")
             related.append(
-                {"relationship": list(link.get("relationship") or []), "person_id": person_id,
-                 "display_name": name or "(not known to this SingleView)", "told_by": agency}
-            )  # fmt: skip
+                {
+                    "relationship": list(link.get("relationship") or []),
+                    "person_id": person_id,
+                    "display_name": name or "(not known to this SingleView)",
+                    "told_by": agency,
+                }
+            )
     return related
 
 
@@ -239,9 +274,15 @@ def _possible(db: Connection, linker: Linker, keys: list[str], person_id: str) -
             continue
         other_person, body, agency = held[match.other_key]
         found.append(
-            {"person_id": other_person, "display_name": _display_name(body), "agency": agency,
-             "grade": match.grade, "probability": match.probability, "why": match.explanation}
-        )  # fmt: skip
+            {
+                "person_id": other_person,
+                "display_name": _display_name(body),
+                "agency": agency,
+                "grade": match.grade,
+                "probability": match.probability,
+                "why": match.explanation,
+            }
+        )
     return found
 
 
@@ -256,11 +297,15 @@ def _query_person(db: Connection, query: SearchQuery) -> dict[str, Any]:
             identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": value})
     return {
         "identifier": identifiers,
-        "name": [{"givenName": [query.given] if query.given else [],
-                  "familyName": [query.family] if query.family else []}],
+        "name": [
+            {
+                "givenName": [query.given] if query.given else [],
+                "familyName": [query.family] if query.family else [],
+            }
+        ],
         "dateOfBirth": {"date": query.birth_date} if query.birth_date else None,
         "address": [{"postcode": query.postcode}] if query.postcode else [],
-    }  # fmt: skip
+    }
 
 
 def _exact_keys(db: Connection, query: SearchQuery) -> list[str]:
@@ -268,12 +313,18 @@ def _exact_keys(db: Connection, query: SearchQuery) -> list[str]:
     found: list[str] = []
     if query.identifier:
         value = "".join(query.identifier.split()).upper()
-        found += [str(r[0]) for r in db.query(
-            "SELECT DISTINCT record_key FROM sv_identifier WHERE id_value = ? LIMIT 200", (value,))]  # fmt: skip
+        found += [
+            str(r[0])
+            for r in db.query(
+                "SELECT DISTINCT record_key FROM sv_identifier WHERE id_value = ? LIMIT 200", (value,)
+            )
+        ]
     columns = (
-        ("family_name", normalise_name(query.family)), ("given_name", normalise_name(query.given)),
-        ("birth_date", query.birth_date), ("postcode", normalise_postcode(query.postcode)),
-    )  # fmt: skip
+        ("family_name", normalise_name(query.family)),
+        ("given_name", normalise_name(query.given)),
+        ("birth_date", query.birth_date),
+        ("postcode", normalise_postcode(query.postcode)),
+    )
     typed = [(column, value) for column, value in columns if value]
     if typed:
         where = " AND ".join(f"{column} = ?" for column, _ in typed)
@@ -307,18 +358,30 @@ def search_people(
         person_id, agency, person = by_key[candidate.record_key]
         entry = people.setdefault(
             person_id,
-            {"person_id": person_id, "rank": rank, "grade": candidate.grade, "probability": candidate.probability,
-             "display_name": _display_name(person), "birth_date": (person.get("dateOfBirth") or {}).get("date"),
-             "matched_in": [], "explanation": candidate.explanation},
-        )  # fmt: skip
+            {
+                "person_id": person_id,
+                "rank": rank,
+                "grade": candidate.grade,
+                "probability": candidate.probability,
+                "display_name": _display_name(person),
+                "birth_date": (person.get("dateOfBirth") or {}).get("date"),
+                "matched_in": [],
+                "explanation": candidate.explanation,
+            },
+        )
         if agency not in entry["matched_in"]:
             entry["matched_in"].append(agency)
     ranked = sorted(people.values(), key=lambda p: p["rank"])[:limit]
     for entry in ranked:
         entry["agencies"] = sorted(
-            {r[0] for r in db.query(
-                "SELECT r.agency FROM sv_link l JOIN sv_person_record r ON r.record_key = l.record_key "
-                "WHERE l.person_id = ?", (entry["person_id"],))}
-        )  # fmt: skip
+            {
+                r[0]
+                for r in db.query(
+                    "SELECT r.agency FROM sv_link l JOIN sv_person_record r ON r.record_key = l.record_key "
+                    "WHERE l.person_id = ?",
+                    (entry["person_id"],),
+                )
+            }
+        )
         entry.pop("rank")
     return ranked

@@ -97,8 +97,9 @@ class SingleView:
     def start(self) -> SingleView:
         self.store.open()
         self.subscriber = Subscriber(
-            self.store, self.codec, self.kafka, self.settings, self.metrics, self.notifier
-        )
+            self.store, self.codec, kafka=self.kafka, settings=self.settings, metrics=self.metrics,
+            notifier=self.notifier,
+        )  # fmt: skip
         self.subscriber.start()
         return self
 

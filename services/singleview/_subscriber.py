@@ -20,9 +20,11 @@ back, seeks back to the stored positions and retries with backoff.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from confluent_kafka import (
@@ -39,7 +41,7 @@ from exchange.codec import AvroCodec
 from exchange.envelope import parse_headers
 from exchange.errors import DataError, MaisError, TransientError
 from exchange.logging import get_logger
-from exchange.runtime._dlq import Reject, dlq_headers
+from exchange.runtime import Reject, dlq_headers
 from exchange.schemas import event_names, schema_json
 from exchange.settings import KafkaSettings
 from services.singleview._live import Notifier
@@ -55,6 +57,16 @@ _log = get_logger("mais.singleview.subscriber")
 _READERS = {name: schema_json(name) for name in event_names()}
 
 
+@dataclass
+class _Read:
+    """What one poll brought: decoded events, the positions they reach, rejects, newest time."""
+
+    events: list[Event] = field(default_factory=list)
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    rejects: int = 0
+    newest: float = 0.0
+
+
 class Subscriber:
     """Runs on its own thread until :meth:`stop`."""
 
@@ -62,6 +74,7 @@ class Subscriber:
         self,
         store: Store,
         codec: AvroCodec,
+        *,
         kafka: KafkaSettings,
         settings: SingleViewSettings,
         metrics: SingleViewMetrics,
@@ -154,18 +167,16 @@ class Subscriber:
         if new:
             consumer.incremental_assign(self._stored(new))
             self._assigned |= new
-            _log.info("partitions assigned", added=len(new), count=len(self._assigned))
+            _log.info("partitions assigned", count=len(new), size=len(self._assigned))
 
     def _seek_stored(self, consumer: Any) -> None:
         """Read again from the stored positions (after a batch rolled back)."""
         self._positions = self.store.offsets()
         consumer.assign(self._stored(self._assigned))
 
-    def _process(self, consumer: Any, producer: Producer, messages: list[Message]) -> None:
-        events: list[Event] = []
-        positions: dict[tuple[str, int], int] = {}
-        rejects = 0
-        newest = 0.0
+    def _read(self, producer: Producer, messages: list[Message]) -> _Read:
+        """Decode a poll's messages; undecodable ones go to the DLQ (their positions advance too)."""
+        read = _Read()
         for message in messages:
             error = message.error()
             if error is not None:
@@ -180,19 +191,23 @@ class Subscriber:
                 int(message.offset() or 0),
             )
             if offset < self._positions.get((topic, partition), 0):
-                continue  # already in the store (seen again after a rebalance)
-            positions[(topic, partition)] = offset + 1
-            newest = max(newest, (message.timestamp()[1] or 0) / 1000)
+                continue  # already in the store (read again after a batch rolled back)
+            read.positions[(topic, partition)] = offset + 1
+            read.newest = max(read.newest, (message.timestamp()[1] or 0) / 1000)
             try:
-                events.append(self._decode(message, topic, partition, offset))
+                read.events.append(self._decode(message, topic, partition, offset))
             except DataError as exc:
-                rejects += 1
+                read.rejects += 1
                 self._dead_letter(producer, message, exc, (topic, partition, offset))
+        return read
+
+    def _process(self, consumer: Any, producer: Producer, messages: list[Message]) -> None:
+        read = self._read(producer, messages)
+        events, positions, newest = read.events, read.positions, read.newest
         if not positions:
             return
-        if rejects:
-            if producer.flush(30) > 0:
-                raise TransientError("the DLQ write was not acknowledged")
+        if read.rejects and producer.flush(30) > 0:
+            raise TransientError("the DLQ write was not acknowledged")
         try:
             applied = self.store.apply_batch(events, positions)
         except MaisError:
@@ -207,12 +222,10 @@ class Subscriber:
             self.metrics.ingest_lag.set(max(0.0, time.time() - newest))
         person_ids = applied.person_ids | person_ids_for_subjects(self.store.reader(), applied.subject_keys)
         self.notifier.publish(person_ids)
-        try:
+        with contextlib.suppress(KafkaException):  # informational only: the store holds the positions
             consumer.commit(
                 offsets=[TopicPartition(t, p, o) for (t, p), o in positions.items()], asynchronous=True
             )
-        except KafkaException:
-            pass  # informational only: the store holds the positions that count
 
     def _decode(self, message: Message, topic: str, partition: int, offset: int) -> Event:
         value = message.value()
