@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ from starlette.requests import Request
 from exchange.errors import ConfigError
 
 __all__ = ["Authenticator", "LocalUsers", "TrustedHeader", "User", "hash_password"]
+
+_REMEMBER_S = 300.0
+_REMEMBERED = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +64,17 @@ def _verify(password: str, stored: str) -> bool:
 
 
 class LocalUsers:
-    """Users and password hashes from a TOML file: ``[users.<name>] password_hash = "scrypt$…"``."""
+    """Users and password hashes from a TOML file: ``[users.<name>] password_hash = "scrypt$…"``.
+
+    scrypt is slow on purpose (tens of milliseconds); so that an API client sending HTTP Basic
+    credentials with every request does not pay it every time, a successful check is remembered
+    for a few minutes as a keyed hash of the credentials (never the password itself).
+    """
 
     def __init__(self, hashes: dict[str, str]) -> None:
         self._hashes = hashes
+        self._key = secrets.token_bytes(32)
+        self._verified: dict[bytes, tuple[str, float]] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> LocalUsers:
@@ -97,7 +108,16 @@ class LocalUsers:
             name, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return None
-        return self.check_password(name, password)
+        token = hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.monotonic() and self._hashes.get(name) is not None:
+            return User(known[0])
+        user = self.check_password(name, password)
+        if user is not None:
+            if len(self._verified) >= _REMEMBERED:
+                self._verified.clear()
+            self._verified[token] = (user.name, time.monotonic() + _REMEMBER_S)
+        return user
 
 
 class TrustedHeader:

@@ -120,6 +120,9 @@ class MatchingLinker:
     def upsert(self, record_key: str, agency: str, person: Mapping[str, Any]) -> LinkChanges:
         record = normalise(person, source=agency, key=record_key)
         with self._lock:
+            held = self._person.get(record_key)
+            if held is not None and self._clusters.index.get(record_key) == record:
+                return LinkChanges(touched={held})  # nothing matching compares has changed
             changes = self._after(self._clusters.upsert(record), [])
             changes.touched.add(self._person[record_key])
             return changes
