@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import statistics
+import signal
 import sys
 import tempfile
 import threading
@@ -35,11 +35,12 @@ from typing import Any, TypeVar, cast
 
 import httpx
 import uvicorn
-from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import commit, machine_line, write_section
-from _singleview_data import S47, latency_event, search_queries, synthetic_people
+from _singleview_data import S47, search_queries, synthetic_people
+from _singleview_latency import latency, percentiles
 
 from exchange.codec import AvroCodec
 from exchange.envelope import parse_headers
@@ -63,11 +64,6 @@ def _rss() -> int:
     """Resident memory of this process in bytes (Linux)."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
 def _view(bootstrap: str, registry: str, url: str, suffix: str, **extra: Any) -> SingleView:
@@ -137,76 +133,6 @@ def ingest(bootstrap: str, registry: str, url: str, suffix: str, total: int) -> 
     return total / (time.perf_counter() - started), view
 
 
-def latency(
-    view: SingleView, publisher: Publisher, suffix: str, rate: float, seconds: float
-) -> dict[str, Any]:
-    """Produced -> committed in the store (what the API reads), and produced -> consumed (reference)."""
-    agency = f"bench-{suffix}"
-    warm_up = latency_event(-1, agency)
-    publisher.publish([warm_up])
-    db = Database(view.settings.database_url).connect()
-    while not db.query("SELECT 1 FROM sv_link WHERE record_key = ?", (warm_up.key,)):
-        time.sleep(0.05)
-    produced: dict[str, float] = {}
-    visible: dict[str, float] = {}
-    consumed: dict[str, float] = {}
-    done = threading.Event()
-    topic = f"mais.{agency}.person.v1"
-
-    def watch_store() -> None:
-        while not done.is_set() or len(visible) < len(produced):
-            waiting = [k for k in list(produced) if k not in visible][:500]
-            if waiting:
-                sql = f"SELECT record_key FROM sv_link WHERE record_key IN {db.in_list(len(waiting))}"  # noqa: S608
-                for (key,) in db.query(sql, waiting):
-                    visible.setdefault(str(key), time.perf_counter())
-            time.sleep(0.005)
-
-    def watch_topic() -> None:
-        consumer = Consumer(
-            {
-                "bootstrap.servers": view.kafka.bootstrap_servers,
-                "group.id": f"lat-{suffix}",
-                "isolation.level": "read_committed",
-                "fetch.wait.max.ms": 10,
-            }
-        )
-        consumer.assign([TopicPartition(topic, 0, OFFSET_END)])
-        while not done.is_set() or len(consumed) < len(produced):
-            for message in consumer.consume(100, 0.05):
-                if message.error() is None:
-                    consumed.setdefault((message.key() or b"").decode(), time.perf_counter())
-        consumer.close()
-
-    watchers = [threading.Thread(target=watch_store), threading.Thread(target=watch_topic)]
-    for watcher in watchers:
-        watcher.start()
-    time.sleep(1.0)
-    count = int(rate * seconds)
-    started = time.perf_counter()
-    for i in range(count):
-        due = started + i / rate
-        while (now := time.perf_counter()) < due:
-            time.sleep(min(0.002, due - now))
-        event = latency_event(i, agency)
-        produced[event.key] = time.perf_counter()
-        publisher.publish([event], flush=False)
-    publisher.producer.flush(30)
-    done.set()
-    for watcher in watchers:
-        watcher.join(120)
-    db.close()
-    store = _percentiles([(visible[k] - t) * 1000 for k, t in produced.items() if k in visible])
-    kafka = _percentiles([(consumed[k] - t) * 1000 for k, t in produced.items() if k in consumed])
-    return {
-        "rate": count / (time.perf_counter() - started),
-        "count": count,
-        "store": store,
-        "kafka": kafka,
-        "seen": len(visible),
-    }
-
-
 def _timed(run: Callable[[T], object], items: list[T]) -> list[float]:
     """Milliseconds each call of ``run`` took, one per item."""
     times = []
@@ -253,9 +179,9 @@ def search(size: int, queries: int, folder: Path, bootstrap: str, registry: str)
         "size": size,
         "load_rate": load_rate,
         "memory": memory,
-        "ours": _percentiles(ours),
-        "reference": _percentiles(reference),
-        "http": _percentiles(http),
+        "ours": percentiles(ours),
+        "reference": percentiles(reference),
+        "http": percentiles(http),
         "found": found,
     }
 
@@ -366,12 +292,19 @@ def _measure(args: argparse.Namespace, folder: Path, bootstrap: str, registry: s
     print(results.read, flush=True)
     results.rates["PostgreSQL"], view = ingest(bootstrap, registry, pg_url, suffix, total)
     view.stop()
-    results.rates["SQLite"], view = ingest(bootstrap, registry, f"sqlite:///{folder}/sv.db", suffix, total)
-    print(results.rates, flush=True)
-    results.latency = latency(view, publisher, suffix, results.rates["SQLite"] / 2, args.latency_seconds)
-    print(results.latency, flush=True)
+    sqlite_url = f"sqlite:///{folder}/sv.db"
+    results.rates["SQLite"], view = ingest(bootstrap, registry, sqlite_url, suffix, total)
     view.stop()
     publisher.close()
+    print(results.rates, flush=True)
+    second = uuid.uuid4().hex[:8]
+    mix = sample_events(folder / "samples-2", people=args.people, seed=args.people + 1)
+    rate = results.rates["SQLite"] / 2
+    mix = [e.for_agency(f"{e.agency}-{second}") for e in mix][: int(rate * args.latency_seconds)]
+    pattern = rf"^mais\.[a-z-]+-({suffix}|{second})\.(person|episode|event)\.v1$"
+    log = folder / "latency.log"
+    results.latency = latency(bootstrap, registry, sqlite_url, mix, rate=rate, log=log, pattern=pattern)
+    print(results.latency, flush=True)
     started = time.perf_counter()
     store = Store(Database(f"sqlite:///{folder}/sv.db")).open()
     results.restore = (store.counts()["records"], time.perf_counter() - started)
@@ -384,6 +317,7 @@ def _measure(args: argparse.Namespace, folder: Path, bootstrap: str, registry: s
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers it started on SIGTERM too
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000, help="generated sample set for ingest")
     parser.add_argument(

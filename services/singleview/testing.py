@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,7 +93,14 @@ class Publisher:
             {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5}
         )
 
-    def publish(self, events: Iterable[SampleEvent], *, flush: bool = True) -> int:
+    def publish(
+        self,
+        events: Iterable[SampleEvent],
+        *,
+        flush: bool = True,
+        on_delivery: Callable[[Any, Any], None] | None = None,
+    ) -> int:
+        """Produce ``events``; ``on_delivery(error, message)`` is called for each once acknowledged."""
         count = 0
         for event in events:
             topic = f"mais.{event.agency}.{event.entity}.v1"
@@ -103,8 +110,9 @@ class Publisher:
             )  # fmt: skip
             value = self.codec.encode(topic, schema_json(event.schema), event.value)
             self.producer.produce(
-                topic, value=value, key=event.key.encode(), headers=cast(Any, build_headers(envelope))
-            )
+                topic, value=value, key=event.key.encode(), headers=cast(Any, build_headers(envelope)),
+                on_delivery=on_delivery,
+            )  # fmt: skip
             self.producer.poll(0)
             count += 1
         if flush:
