@@ -260,9 +260,11 @@ def render(info: str, command: str, results: Results) -> str:
     store, kafka = lat["store"], lat["kafka"]
     lines += [
         "",
-        f"Event to visible: {lat['count']:,} new person records produced at {lat['rate']:,.0f}/s (half "
-        "the SQLite ingest rate) while the SQLite SingleView runs; visible = committed in the store the "
-        "API reads (polled every 5 ms). Reference: a plain `read_committed` consumer of the same topic.",
+        f"Event to visible: {lat['count']:,} events of a second sample set (the same mix) produced at "
+        f"{lat['rate']:,.0f}/s (half the SQLite ingest rate) into a SingleView process (`mais singleview "
+        "serve --ingest-only`) holding the first set; visible = position committed in the store the API "
+        "reads, in the same transaction as the event (polled every 5 ms). Reference: a plain "
+        "`read_committed` consumer of the same topics.",
         "",
         "| path | p50 (ms) | p99 (ms) |",
         "|---|---:|---:|",

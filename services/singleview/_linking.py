@@ -121,8 +121,9 @@ class Linker(Protocol):
         also: Iterable[str],
         limit: int,
     ) -> list[Candidate]:
-        """Records like ``person`` (a standard Person built from the query), best first; the
-        records keyed ``also`` (found by the store) are scored as well."""
+        """Records like ``person`` (a standard Person built from the query) at or above the
+        review threshold, best first; the records keyed ``also`` (found by the store: exact
+        field matches) are scored and ranked with them whatever their probability."""
 
     def why_linked(self, record_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """For each record of one person: which of the others it links to, and each field's weight."""

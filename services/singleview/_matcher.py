@@ -203,7 +203,7 @@ class MatchingLinker:
         query = normalise(person, source="search", key="search|query")
         with self._lock:
             index = self._clusters.index
-            found = {c.key: (c.grade, c.score) for c in index.query(query, limit=limit, min_probability=0.0)}
+            found = {c.key: (c.grade, c.score) for c in index.query(query, limit=limit)}
             for key in also:
                 held = index.get(key)
                 if held is not None and key not in found:

@@ -10,6 +10,7 @@ stored positions: the store ends up exactly as a clean replay would have left it
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ class Store:
         self.database.migrate()
         self._writer = self.database.connect()
         self._restore()
+        gc.freeze()  # the linker's records live as long as the process: keep them out of GC passes
         return self
 
     def close(self) -> None:
