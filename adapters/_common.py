@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from exchange.errors import DataError
 
-__all__ = ["DFE_ETHNICITY", "ENGLAND", "NHS_ETHNICITY", "local_midnight", "now", "parse_date"]
+__all__ = [
+    "DFE_ETHNICITY",
+    "DFE_ETHNICITY_UNMAPPED",
+    "ENGLAND",
+    "NHS_ETHNICITY",
+    "dfe_ethnicity",
+    "local_midnight",
+    "now",
+    "parse_date",
+]
 
 ENGLAND = ZoneInfo("Europe/London")
 
@@ -32,6 +42,8 @@ DFE_ETHNICITY = {
     "CHNE": "2",
     "OOTH": "19",
 }
+DFE_ETHNICITY_UNMAPPED = frozenset({"WROM", "REFU", "NOBT"})
+"""DfE ethnicity codes with no single ONS 2021 category: known, so left out without a warning."""
 
 
 # NHS ethnic category (2001 census; PAS PID-22, UK Core EthnicCategoryEngland) -> ONS 2021 20b.
@@ -40,6 +52,17 @@ NHS_ETHNICITY = {
     "A": "13", "B": "14", "C": "17", "D": "11", "E": "10", "F": "9", "G": "12", "H": "3",
     "J": "4", "K": "1", "L": "5", "M": "7", "N": "6", "P": "8", "R": "2", "S": "19",
 }  # fmt: skip
+
+
+def dfe_ethnicity(raw: str, where: str, warn: Callable[[str, str], None]) -> str | None:
+    """The ONS 2021 ethnicity of a DfE code; a code outside the DfE list is left out with a warning."""
+    code = raw.strip().upper()
+    if not code or code in DFE_ETHNICITY_UNMAPPED:
+        return None
+    found = DFE_ETHNICITY.get(code)
+    if found is None:
+        warn("unknown-ethnicity-code", f"{where} is not a DfE ethnicity code; left out")
+    return found
 
 
 def now() -> datetime:

@@ -87,7 +87,9 @@ def reference_producer(bootstrap: str, registry: str, count: int) -> dict[str, f
 
 
 class AdapterProcess:
-    def __init__(self, bootstrap: str, registry: str, agency: str, topic: str) -> None:
+    def __init__(
+        self, bootstrap: str, registry: str, agency: str, topic: str, instance_id: str = "bench"
+    ) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
@@ -97,7 +99,7 @@ class AdapterProcess:
         command = [
             sys.executable, "-c", "from exchange.cli import main; main()", "adapter", "run",
             "--adapter", "bench_person:adapter", "--agency", agency, "--source", f"kafka:{topic}",
-            "--instance-id", "bench", "--log-level", "WARNING",
+            "--instance-id", instance_id, "--log-level", "WARNING",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
         self.rss_samples: list[int] = []

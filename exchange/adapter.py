@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -28,6 +29,7 @@ __all__ = [
     "Adapter",
     "AdapterContext",
     "Entity",
+    "OrganisationId",
     "SourceRecord",
     "StandardEvent",
     "adapter_module",
@@ -102,10 +104,32 @@ class Acknowledger(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class OrganisationId:
+    """The kind of organisation identifier an adapter needs as ``--organisation``.
+
+    ``pattern`` is a regular expression the whole identifier must match; ``description`` says
+    what to pass, as it ends the sentence "the <adapter> adapter needs --organisation to be …".
+    """
+
+    pattern: str
+    description: str
+
+    def problem(self, adapter: str, organisation: str) -> str | None:
+        """One line saying what to pass, or ``None`` when ``organisation`` will do."""
+        if re.fullmatch(self.pattern, organisation, flags=re.ASCII) is not None:
+            return None
+        shown = organisation if organisation.isprintable() and len(organisation) <= 64 else "something else"
+        return f"the {adapter} adapter needs --organisation to be {self.description}, not {shown!r}"
+
+
+@dataclass(frozen=True, slots=True)
 class Adapter:
     """The declaration of one adapter: its name, what it reads, and its two functions.
 
     ``acknowledge`` is set by adapters that can sit behind an ``mllp:`` source.
+    ``organisation_id`` is set by adapters that need a particular kind of organisation
+    identifier (SSDA903: a DfE LA number); :meth:`check_organisation` enforces it before any
+    record is read.
     """
 
     name: str
@@ -114,6 +138,14 @@ class Adapter:
     translate: Translator
     file_patterns: tuple[str, ...] = ("*",)
     acknowledge: Acknowledger | None = None
+    organisation_id: OrganisationId | None = None
+
+    def check_organisation(self, organisation: str) -> None:
+        """A usage error (exit 2) saying what to pass, when ``organisation`` is not what this
+        adapter needs."""
+        problem = self.organisation_id.problem(self.name, organisation) if self.organisation_id else None
+        if problem is not None:
+            raise ConfigError(problem)
 
 
 def load_adapter(name: str) -> Adapter:

@@ -39,7 +39,14 @@ _EXTENSIONS = {
     "sharingpurpose": "sharing_purpose",
     "legalbasis": "legal_basis",
     "correlationid": "correlation_id",
+    "authtype": "auth_type",
+    "authid": "auth_id",
 }
+AUTH_TYPES = frozenset(
+    {"app_user", "user", "service_account", "api_key", "system", "unauthenticated", "unknown"}
+)
+"""Values of ``authtype`` in the CloudEvents Auth Context extension (we write only ``service_account``
+and ``api_key``: a system authenticated by its client certificate or by a bearer token)."""
 _TOKEN = re.compile(r"^[A-Za-z0-9._:/|#@+-]{1,256}$")
 _EVENT_ID_KEY = b"mais-exchange-event-id-v1"
 _VARIANT = {h: "89ab"[int(h, 16) % 4] for h in "0123456789abcdef"}
@@ -52,7 +59,9 @@ class Envelope:
     ``subject`` is the agency-local record key (``system|value``): it identifies a person's
     record, so treat it as personal data (it is never logged). ``sharing_purpose`` and
     ``legal_basis`` are codes from the information-governance vocabularies; ``correlation_id``
-    ties together every event caused by one source record or one enquiry.
+    ties together every event caused by one source record or one enquiry. ``auth_type`` and
+    ``auth_id`` (CloudEvents Auth Context) say which sender pushed the source record to the
+    adapter: the configured name of a system, never a person.
     """
 
     id: str
@@ -64,6 +73,8 @@ class Envelope:
     sharing_purpose: str | None = None
     legal_basis: str | None = None
     correlation_id: str | None = None
+    auth_type: str | None = None
+    auth_id: str | None = None
 
     def __post_init__(self) -> None:
         for attribute in ("id", "source", "type"):
@@ -71,10 +82,14 @@ class Envelope:
                 raise ValueError(f"CloudEvents attribute {attribute!r} must not be empty")
         if self.time.tzinfo is None:
             raise ValueError("CloudEvents 'time' must be timezone-aware")
-        for attribute in ("sharing_purpose", "legal_basis", "correlation_id"):
+        for attribute in ("sharing_purpose", "legal_basis", "correlation_id", "auth_id"):
             value = getattr(self, attribute)
             if value is not None and not _TOKEN.match(value):
                 raise ValueError(f"extension {attribute!r} must be a short token without spaces")
+        if self.auth_type is not None and self.auth_type not in AUTH_TYPES:
+            raise ValueError(f"extension 'auth_type' must be one of {', '.join(sorted(AUTH_TYPES))}")
+        if self.auth_id is not None and self.auth_type is None:
+            raise ValueError("extension 'auth_id' needs 'auth_type' (CloudEvents Auth Context)")
 
 
 def record_fingerprint(source: str, origin: str, data: bytes) -> bytes:
@@ -156,6 +171,8 @@ def parse_headers(headers: Iterable[tuple[str, bytes | None]] | None) -> Envelop
             sharing_purpose=values.get("ce_sharingpurpose"),
             legal_basis=values.get("ce_legalbasis"),
             correlation_id=values.get("ce_correlationid"),
+            auth_type=values.get("ce_authtype"),
+            auth_id=values.get("ce_authid"),
         )
     except ValueError as exc:
         raise DataError(f"invalid CloudEvents headers: {exc}", stage="read") from None

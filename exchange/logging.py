@@ -41,6 +41,7 @@ SAFE_KEYS: frozenset[str] = frozenset(
         "count", "records", "rejected", "produced", "batch", "attempt", "delay_s", "duration_ms",
         "instance", "group", "transactional_id", "port", "path", "file", "state", "schema",
         "subject_strategy", "schema_id", "size", "lag", "events",
+        "reason", "listener", "peer", "sender",
     }
 )  # fmt: skip
 """Keys whose string values may appear in logs (after scrubbing)."""
@@ -57,7 +58,7 @@ _TIMESTAMP_KEYS = frozenset({"timestamp"})
 _CAPITALISED = re.compile("(?<!^)(?<![\\w.])[A-Z][\\w'\u2019-]*")
 _PROPER_NOUNS = frozenset(
     {"Kafka", "Avro", "CloudEvents", "Prometheus", "Confluent", "SIGTERM", "SIGINT", "DLQ", "HTTP"}
-    | {"MLLP", "HL7", "CSV", "XML", "FHIR", "JSON", "ID", "EOF", "TCP", "OK"}
+    | {"MLLP", "HL7", "CSV", "XML", "FHIR", "JSON", "ID", "EOF", "TCP", "OK", "TLS"}
 )
 
 

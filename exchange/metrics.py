@@ -1,7 +1,7 @@
 """Prometheus metrics of an adapter process, and its ``/metrics``, ``/healthz``, ``/readyz`` endpoint.
 
-Labels are only ever ``adapter``, ``agency``, ``stage`` and ``topic``: names we chose, never
-anything taken from a record. :class:`RuntimeMetrics` checks every label value against a
+Labels are only ever ``adapter``, ``agency``, ``stage``, ``topic`` and a warning's ``code``:
+names we chose, never anything taken from a record. :class:`RuntimeMetrics` checks every label value against a
 strict pattern, so a record value cannot become a label by mistake.
 """
 
@@ -22,7 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-__all__ = ["STAGES", "HealthState", "MetricsServer", "RuntimeMetrics"]
+__all__ = ["STAGES", "FeedTotals", "HealthState", "MetricsServer", "RuntimeMetrics"]
 
 STAGES: tuple[str, ...] = ("read", "parse", "map", "validate", "serialize", "produce")
 """Where in the pipeline a record failed; used in DLQ headers, logs and metric labels."""
@@ -71,8 +71,8 @@ class RuntimeMetrics:
         )
         self._warnings = Counter(
             "mais_adapter_warnings",
-            "Recoverable problems an adapter reported while translating.",
-            ["adapter", "agency"],
+            "Recoverable problems an adapter reported while translating (a field left out), by code.",
+            ["adapter", "agency", "code"],
             registry=self.registry,
         )
         self._latency = Histogram(
@@ -80,6 +80,12 @@ class RuntimeMetrics:
             "Time from reading a source record to its output being committed.",
             ["adapter", "agency"],
             buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._last_event = Gauge(
+            "mais_last_event_timestamp_seconds",
+            "When the adapter last committed a standard event (Unix time).",
+            ["adapter", "agency"],
             registry=self.registry,
         )
         self._lag = Gauge(
@@ -94,6 +100,24 @@ class RuntimeMetrics:
 
     def records_out(self, topic: str, count: int = 1) -> None:
         self._out.labels(self.adapter, self.agency, _label(topic, _TOPIC_VALUE)).inc(count)
+        if count:
+            self._last_event.labels(self.adapter, self.agency).set_to_current_time()
+
+    def totals(self) -> FeedTotals:
+        """Records in, events out and rejects by stage so far, and when the last event went out."""
+        totals = FeedTotals()
+        for family in self.registry.collect():
+            for sample in family.samples:
+                if sample.name == "mais_records_in_total":
+                    totals.records_in += int(sample.value)
+                elif sample.name == "mais_records_out_total":
+                    totals.events_out += int(sample.value)
+                elif sample.name == "mais_records_rejected_total":
+                    stage = sample.labels["stage"]
+                    totals.rejected[stage] = totals.rejected.get(stage, 0) + int(sample.value)
+                elif sample.name == "mais_last_event_timestamp_seconds":
+                    totals.last_event_time = sample.value
+        return totals
 
     def rejected(self, stage: str, count: int = 1) -> None:
         if stage not in STAGES:
@@ -105,8 +129,10 @@ class RuntimeMetrics:
             raise ValueError(f"unknown stage {stage!r}")
         self._retries.labels(self.adapter, self.agency, stage).inc()
 
-    def warned(self) -> None:
-        self._warnings.labels(self.adapter, self.agency).inc()
+    def warned(self, code: str) -> None:
+        """Count one adapter warning; a code that is not a lower-case name counts as ``other``."""
+        label = code if _LABEL_VALUE.match(code) else "other"
+        self._warnings.labels(self.adapter, self.agency, label).inc()
 
     def observe_latency(self, seconds: float) -> None:
         self._latency.labels(self.adapter, self.agency).observe(seconds)
@@ -117,6 +143,16 @@ class RuntimeMetrics:
     def exposition(self) -> bytes:
         """The metrics in Prometheus text format."""
         return bytes(generate_latest(self.registry))
+
+
+@dataclass
+class FeedTotals:
+    """A snapshot of an adapter's counters (see :meth:`RuntimeMetrics.totals`)."""
+
+    records_in: int = 0
+    events_out: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    last_event_time: float | None = None
 
 
 @dataclass

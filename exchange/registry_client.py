@@ -14,8 +14,10 @@ Failures that may pass (connection refused, timeouts, 5xx, 429) raise
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -28,6 +30,7 @@ from exchange.errors import ConfigError, MaisError, TransientError
 
 __all__ = [
     "RegisteredSchema",
+    "RegistryForbiddenError",
     "RegistrySettings",
     "SchemaNotFoundError",
     "SchemaRegistry",
@@ -41,6 +44,10 @@ _SCHEMA_NOT_FOUND = 40403
 
 class SchemaNotFoundError(MaisError):
     """The registry does not know this schema id, subject or schema."""
+
+
+class RegistryForbiddenError(ConfigError):
+    """The registry refused the credentials (401) or the operation for this principal (403)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +77,31 @@ class SchemaRegistry(Protocol):
 
 
 class RegistrySettings(BaseSettings):
-    """How to reach the schema registry (``MAIS_SCHEMA_REGISTRY_URL`` …)."""
+    """How to reach the schema registry (``MAIS_SCHEMA_REGISTRY_URL`` …).
+
+    ``username``/``password`` are sent as HTTP basic auth; ``ca_location`` is the PEM file of the
+    CA that issued an ``https://`` registry's certificate (default: the system's trust store).
+    """
 
     model_config = SettingsConfigDict(env_prefix="MAIS_SCHEMA_REGISTRY_", extra="forbid", frozen=True)
 
     url: str = "http://127.0.0.1:8081"
     username: str | None = None
     password: SecretStr | None = None
+    ca_location: Path | None = None
     timeout_s: float = 10.0
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``MAIS_SCHEMA_REGISTRY_*`` variables, secret included: for a child
+        process's environment or a client settings file only, never for printing or logging."""
+        env = {"MAIS_SCHEMA_REGISTRY_URL": self.url}
+        if self.username is not None:
+            env["MAIS_SCHEMA_REGISTRY_USERNAME"] = self.username
+        if self.password is not None:
+            env["MAIS_SCHEMA_REGISTRY_PASSWORD"] = self.password.get_secret_value()
+        if self.ca_location is not None:
+            env["MAIS_SCHEMA_REGISTRY_CA_LOCATION"] = str(self.ca_location)
+        return env
 
 
 class SchemaRegistryClient:
@@ -92,15 +116,25 @@ class SchemaRegistryClient:
         timeout_s: float = 10.0,
         negative_ttl_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        ca_location: Path | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"schema registry URL {url!r} is not http(s)", hint="e.g. http://127.0.0.1:8081"
             )
         auth = (username, password.get_secret_value()) if username and password else None
+        verify: ssl.SSLContext | bool = True
+        if ca_location is not None:
+            if not ca_location.is_file():
+                raise ConfigError(
+                    f"the registry CA file {ca_location} does not exist",
+                    hint="set MAIS_SCHEMA_REGISTRY_CA_LOCATION to the PEM file of the registry's CA",
+                )
+            verify = ssl.create_default_context(cafile=str(ca_location))
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
             auth=auth,
+            verify=verify,
             timeout=timeout_s,
             headers={"Accept": _CONTENT_TYPE, "Content-Type": _CONTENT_TYPE},
             transport=transport,
@@ -115,7 +149,11 @@ class SchemaRegistryClient:
     @classmethod
     def from_settings(cls, settings: RegistrySettings) -> SchemaRegistryClient:
         return cls(
-            settings.url, username=settings.username, password=settings.password, timeout_s=settings.timeout_s
+            settings.url,
+            username=settings.username,
+            password=settings.password,
+            timeout_s=settings.timeout_s,
+            ca_location=settings.ca_location,
         )
 
     def close(self) -> None:
@@ -126,7 +164,19 @@ class SchemaRegistryClient:
         cached = self._ids_by_schema.get((subject, schema))
         if cached is not None:
             return cached
-        body = self._call("POST", f"/subjects/{_quote(subject)}/versions", {"schema": schema})
+        try:
+            body = self._call("POST", f"/subjects/{_quote(subject)}/versions", {"schema": schema})
+        except RegistryForbiddenError:
+            # a read-only principal (an agency on a secured exchange) cannot register, but a
+            # schema the operator registered already is only looked up
+            found = self.lookup(subject, schema)
+            if found is None:
+                raise RegistryForbiddenError(
+                    f"not allowed to register a new schema under subject {subject}",
+                    hint="ask the exchange's operator to register it (mais agency add does for the "
+                    "standard's events)",
+                ) from None
+            return found.id
         schema_id = int(body["id"])
         with self._lock:
             self._ids_by_schema[(subject, schema)] = schema_id
@@ -166,6 +216,29 @@ class SchemaRegistryClient:
         """The latest version registered under ``subject``."""
         return _registered(self._call("GET", f"/subjects/{_quote(subject)}/versions/latest", None), subject)
 
+    def subjects(self) -> list[str]:
+        """Every subject the registry holds."""
+        return [str(s) for s in self._call_list("/subjects")]
+
+    def versions(self, subject: str) -> list[int]:
+        """The version numbers registered under ``subject``."""
+        return [int(v) for v in self._call_list(f"/subjects/{_quote(subject)}/versions")]
+
+    def _call_list(self, path: str) -> list[Any]:
+        try:
+            response = self._http.get(path)
+        except httpx.TransportError as exc:
+            raise TransientError(f"schema registry unreachable ({type(exc).__name__})") from exc
+        if response.status_code in (401, 403):
+            raise RegistryForbiddenError(f"schema registry refused GET {path}: {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, list):
+            raise TransientError(f"schema registry answered {response.status_code} to GET {path}")
+        return body
+
     def get_compatibility(self, subject: str | None = None) -> str:
         """The compatibility level of ``subject`` (falling back to the global one), or the global one."""
         path = f"/config/{_quote(subject)}?defaultToGlobal=true" if subject else "/config"
@@ -181,10 +254,22 @@ class SchemaRegistryClient:
         try:
             response = self._http.request(method, path, content=json.dumps(payload) if payload else None)
         except httpx.TransportError as exc:
+            if _is_tls_failure(exc):
+                raise ConfigError(
+                    f"the schema registry's certificate is not trusted ({type(exc).__name__})",
+                    hint="set MAIS_SCHEMA_REGISTRY_CA_LOCATION to the PEM file of the CA that issued it",
+                ) from None
             raise TransientError(
                 f"schema registry unreachable ({type(exc).__name__})",
                 hint="check MAIS_SCHEMA_REGISTRY_URL and that the registry is running",
             ) from exc
+        if response.status_code in (401, 403):
+            raise RegistryForbiddenError(
+                f"schema registry refused {method} {path}: {response.status_code}",
+                hint="check MAIS_SCHEMA_REGISTRY_USERNAME/PASSWORD; only the operator registers schemas"
+                if response.status_code == 403
+                else "check MAIS_SCHEMA_REGISTRY_USERNAME and MAIS_SCHEMA_REGISTRY_PASSWORD",
+            )
         if response.status_code >= 500 or response.status_code == 429:
             raise TransientError(f"schema registry answered {response.status_code} to {method} {path}")
         try:
@@ -211,6 +296,15 @@ def _registered(body: dict[str, Any], subject: str) -> RegisteredSchema:
         version=int(body["version"]),
         schema=str(body["schema"]),
     )
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _quote(subject: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,9 @@ class KafkaSettings(BaseSettings):
     sasl_password: SecretStr | None = None
     ssl_ca_location: Path | None = None
     client_id: str = "mais-exchange"
+    group_prefix: str = "mais-"
+    """Start of the consumer group ids that tools make up for themselves (``mais tail``): on a
+    secured exchange a principal may only use groups under its own prefix (``mais.<agency>.``)."""
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -58,6 +62,10 @@ class KafkaSettings(BaseSettings):
             )
         return self
 
+    def scratch_group(self, purpose: str) -> str:
+        """A fresh consumer group id for a reader that never commits (``purpose`` names it)."""
+        return f"{self.group_prefix}{purpose}.{uuid.uuid4().hex}"
+
     def confluent_config(self) -> dict[str, str]:
         """Configuration keys for confluent-kafka (librdkafka) clients."""
         conf = {
@@ -74,6 +82,25 @@ class KafkaSettings(BaseSettings):
         if self.ssl_ca_location is not None:
             conf["ssl.ca.location"] = str(self.ssl_ca_location)
         return conf
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``MAIS_KAFKA_*`` variables, secret included: for a child process's
+        environment or a client settings file only, never for printing or logging."""
+        env = {
+            "MAIS_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "MAIS_KAFKA_SECURITY_PROTOCOL": self.security_protocol,
+        }
+        if self.sasl_mechanism is not None:
+            env["MAIS_KAFKA_SASL_MECHANISM"] = self.sasl_mechanism
+        if self.sasl_username is not None:
+            env["MAIS_KAFKA_SASL_USERNAME"] = self.sasl_username
+        if self.sasl_password is not None:
+            env["MAIS_KAFKA_SASL_PASSWORD"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location is not None:
+            env["MAIS_KAFKA_SSL_CA_LOCATION"] = str(self.ssl_ca_location)
+        if self.group_prefix != "mais-":
+            env["MAIS_KAFKA_GROUP_PREFIX"] = self.group_prefix
+        return env
 
     def aiokafka_config(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka clients."""

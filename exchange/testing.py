@@ -2,7 +2,8 @@
 
 :class:`InMemorySchemaRegistry` has the interface of
 :class:`~exchange.registry_client.SchemaRegistryClient` and keeps everything in memory. It is
-for unit tests of pure code only: integration tests use a real registry.
+for unit tests of pure code only: integration tests use a real registry. :class:`WarningLog` is
+an ``AdapterContext.warn`` that keeps what an adapter warned, for tests of adapters.
 """
 
 from __future__ import annotations
@@ -12,7 +13,25 @@ import threading
 
 from exchange.registry_client import RegisteredSchema, SchemaNotFoundError
 
-__all__ = ["InMemorySchemaRegistry"]
+__all__ = ["InMemorySchemaRegistry", "WarningLog"]
+
+
+class WarningLog:
+    """``AdapterContext(..., warn=WarningLog())``: every ``(code, message)`` an adapter warned."""
+
+    def __init__(self) -> None:
+        self.warnings: list[tuple[str, str]] = []
+
+    def __call__(self, code: str, message: str) -> None:
+        self.warnings.append((code, message))
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for code, _ in self.warnings]
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for _, message in self.warnings]
 
 
 def _canonical(schema: str) -> str:

@@ -2,13 +2,17 @@
 
 An agency publishes standard events on ``mais.<agency>.<entity>.v1`` (``person``, ``episode``,
 ``event``), rejects on ``mais.<agency>.dlq.v1``, and the file-drop and HTTP sources keep their
-durable progress on ``mais.<agency>.progress.v1``. Every name starts with ``mais.<agency>.`` so
-that one prefixed ACL per agency covers everything it writes.
+durable progress on ``mais.<agency>.progress.v1``; ``mais.<agency>.ops.v1`` carries the content-free
+notices and replay requests between the agency's processes and the operator's monitor. Consumer
+groups and transactional ids of the agency's processes start with the same ``mais.<agency>.``,
+so that one prefix per resource type covers everything an agency owns (see
+:mod:`exchange.security`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import get_args
 
 from exchange.adapter import Entity
@@ -16,14 +20,29 @@ from exchange.errors import ConfigError
 
 __all__ = [
     "ENTITIES",
+    "ENTITY_EVENTS",
+    "TopicSpec",
+    "agency_prefix",
+    "agency_topics",
+    "client_id",
     "dlq_topic",
     "entity_topic",
+    "ops_topic",
     "progress_topic",
     "validate_agency",
 ]
 
 ENTITIES: tuple[str, ...] = get_args(Entity)
 """The entities an agency publishes, each on its own topic."""
+
+ENTITY_EVENTS: dict[str, tuple[str, ...]] = {
+    "person": ("mais.v1.PersonRecorded", "mais.v1.PersonRemoved", "mais.v1.PersonsMerged"),
+    "episode": ("mais.v1.ServiceEpisodeRecorded", "mais.v1.ServiceEpisodeClosed"),
+    "event": ("mais.v1.LifeEventRecorded",),
+}
+"""The standard events each entity topic carries (their Avro full names)."""
+
+_COMPACTED = {"cleanup.policy": "compact"}
 
 _AGENCY_ID = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _MAJOR = 1
@@ -60,3 +79,45 @@ def dlq_topic(agency: str) -> str:
 def progress_topic(agency: str) -> str:
     """The compacted topic where non-Kafka sources keep durable progress: ``mais.<agency>.progress.v1``."""
     return f"mais.{validate_agency(agency)}.progress.v{_MAJOR}"
+
+
+def ops_topic(agency: str) -> str:
+    """Content-free reject notices and replay requests/results: ``mais.<agency>.ops.v1``."""
+    return f"mais.{validate_agency(agency)}.ops.v{_MAJOR}"
+
+
+def agency_prefix(agency: str) -> str:
+    """``mais.<agency>.``: the prefix of every topic, group and transactional id the agency owns."""
+    return f"mais.{validate_agency(agency)}."
+
+
+def client_id(agency: str, *parts: str) -> str:
+    """A consumer group or transactional id owned by ``agency``: ``mais.<agency>.<parts…>``."""
+    return agency_prefix(agency) + ".".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic an agency owns, as the operator creates it (replication: the cluster's default)."""
+
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def agency_topics(agency: str, publishes: tuple[str, ...] = ENTITIES, partitions: int = 3) -> list[TopicSpec]:
+    """The topics of one agency: what it publishes, its DLQ, progress and ops topics.
+
+    Person and episode topics are compacted by record key (each event carries the whole record);
+    life events, rejects and ops messages are kept by time; progress is compacted.
+    """
+    specs = [
+        TopicSpec(entity_topic(agency, entity), partitions, dict(_COMPACTED) if entity != "event" else {})
+        for entity in publishes
+    ]
+    specs += [
+        TopicSpec(dlq_topic(agency), partitions),
+        TopicSpec(progress_topic(agency), 1, dict(_COMPACTED)),
+        TopicSpec(ops_topic(agency), 1),
+    ]
+    return specs

@@ -8,12 +8,16 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/install-browser.sh   # Debian chromium for the page tests (headless)
 bash scripts/install-postgres.sh  # Debian postgresql binaries for the SingleView store tests
+bash scripts/install-deploy-tools.sh  # promtool, kubeconform, compose loader: offline checks of deploy/
+bash scripts/install-openssl.sh  # the openssl tool: docs/runtime.md makes certificates with it (tested)
 
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy (strict)"
 .venv/bin/mypy
+echo "== HAPI FHIR validator (fetched once from Maven Central; the tests run it offline)"
+.venv/bin/python tests/fhir_validator.py fetch
 echo "== pytest"
 set +e
 # test brokers keep their state under .mais/pytest so a leftover one can be found and stopped

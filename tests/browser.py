@@ -3,7 +3,7 @@
 The browser is Debian's ``/usr/bin/chromium`` (``scripts/install-browser.sh`` installs it; CI
 runs that script), driven by Playwright without Playwright's own browser download. Fixtures:
 
-* ``browser`` (session): one launched Chromium for the whole test session;
+* ``browser`` (module): one launched Chromium per test module;
 * ``page``: a fresh browser context and page per test, closed afterwards;
 * ``screenshot``: ``screenshot(page, name)`` saves ``.mais/screenshots/<name>.png`` (git-ignored),
   prints its path for the reviewer and returns it.
@@ -33,9 +33,13 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent.parent / ".mais" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium for the session (fails with what to run when it is not installed)."""
+    """A headless Chromium for the test module (fails with what to run when it is not installed).
+
+    Module scope, not session: Playwright's sync API keeps its event loop marked as running in this
+    thread until it stops, so a later test's ``asyncio.run`` (aiokafka) would fail.
+    """
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-browser.sh` (scripts/test.sh does)")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only page tests need it

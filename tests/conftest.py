@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from secure_exchange import SecureExchange, start_secure_exchange
 
 from exchange.localkafka import LocalKafkaCluster, LocalRegistry, free_port
 from exchange.settings import KafkaSettings
@@ -80,6 +81,19 @@ def kafka_cluster3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKa
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def secure_exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureExchange]:
+    """A secured local exchange (TLS, SCRAM, ACLs; HTTPS registry with basic auth) for this session.
+
+    Always local: the tests need its super user, its CA and its registry users file.
+    """
+    exchange = start_secure_exchange(tmp_path_factory.mktemp("secure"))
+    try:
+        yield exchange
+    finally:
+        exchange.stop()
 
 
 @pytest.fixture

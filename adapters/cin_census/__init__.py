@@ -8,12 +8,14 @@ maps it (see :mod:`adapters.cin_census._mapping`) and validates the events.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml import etree
 
 from adapters import _common
 from adapters._common import ENGLAND
+from adapters._fields import to_utc
+from adapters._sniff import looks_like
 from adapters._standard import provenance, validate_events
 from adapters.cin_census._mapping import map_child
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
@@ -50,6 +52,8 @@ def split(data: bytes, origin: str) -> Iterator[SourceRecord]:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
+        if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            raise DataError(f"file is not XML: it looks like {looks_like(data)}", stage="parse") from None
         line = exc.lineno or 0
         raise DataError(f"file is not well-formed XML (line {line})", stage="parse") from None
     if root is None or _local(root) != "Message":
@@ -92,7 +96,7 @@ def _created(raw: str | None) -> datetime:
             raise DataError("Header/Source/DateTime is not a valid date/time", stage="map") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ENGLAND)
-        return moment.astimezone(UTC)
+        return to_utc(moment, "Header/Source/DateTime")
     return _common.now()
 
 

@@ -10,6 +10,10 @@
   and their start date, so a later return with the same facts produces the same keys.
 * A hearing disability becomes an observation on the CIN episode; the other DfE disability
   codes have no place in the standard yet and are left out.
+
+A child's field that cannot be used (a birth date that is not a date, a code outside the census
+vocabulary) is left out with a warning; an episode whose dates cannot be used is left out with
+the warning ``occurrence-left-out``; the child and its other episodes still flow.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any
 
 from lxml import etree
 
-from adapters._common import DFE_ETHNICITY, local_midnight, parse_date
+from adapters._common import dfe_ethnicity, local_midnight, parse_date
+from adapters._fields import check_text, optional
 from adapters._standard import (
     EPISODE_CODE_SYSTEM,
     Provenance,
@@ -30,7 +35,7 @@ from adapters._standard import (
 )
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
-from exchange.identifiers import Identifier, checked_la_child_id, checked_upn, local_system
+from exchange.identifiers import Identifier, Warn, checked_la_child_id, checked_upn, local_system
 
 __all__ = ["map_child"]
 
@@ -58,7 +63,7 @@ def _children(element: etree._Element, name: str) -> list[etree._Element]:
 
 def _text(element: etree._Element | None, name: str) -> str:
     found = _child(element, name) if element is not None else None
-    return (found.text or "").strip() if found is not None else ""
+    return check_text((found.text or "").strip(), name) if found is not None else ""
 
 
 def _date(element: etree._Element | None, name: str) -> date | None:
@@ -80,31 +85,28 @@ def map_child(
         upn = checked_upn(_text(ids, name), where=name, warn=context.warn, former=former)
         if upn is not None:
             identifiers.append(upn)
+    warn = context.warn
     person: dict[str, Any] = {"identifier": [i.as_record() for i in identifiers]}
-    born = _date(ids, "PersonBirthDate")
-    expected = _date(ids, "ExpectedPersonBirthDate")
+    born = optional("invalid-date-of-birth", warn, lambda: _date(ids, "PersonBirthDate"))
+    expected = optional("invalid-date-of-birth", warn, lambda: _date(ids, "ExpectedPersonBirthDate"))
     if born is not None:
         person["dateOfBirth"] = {"date": born, "accuracyIndicator": "AAA"}
     elif expected is not None:
         person["dateOfBirth"] = {"date": expected, "accuracyIndicator": "EEE"}
-    died = _date(ids, "PersonDeathDate")
-    if died is not None:
+    if _text(ids, "PersonDeathDate"):
+        died = optional("invalid-date-of-death", warn, lambda: _date(ids, "PersonDeathDate"))
         person["isDeceased"] = True
-        person["deceasedDate"] = {"date": died, "accuracyIndicator": "AAA"}
-    gender = _text(ids, "GenderCurrent") or _text(ids, "Gender")
-    if gender:
-        person["genderCode"] = _code(_GENDER, gender, "GenderCurrent")
-    sex = _text(ids, "Sex")
-    if sex:
-        person["sexCode"] = _code(_GENDER, sex.upper(), "Sex")
+        if died is not None:
+            person["deceasedDate"] = {"date": died, "accuracyIndicator": "AAA"}
+    gender_field = "GenderCurrent" if _text(ids, "GenderCurrent") else "Gender"
+    person["genderCode"] = _code(_GENDER, _text(ids, gender_field), gender_field, "unknown-gender-code", warn)
+    person["sexCode"] = _code(_GENDER, _text(ids, "Sex").upper(), "Sex", "unknown-sex-code", warn)
     traits = _child(child, "ChildCharacteristics")
-    ethnicity = _text(traits, "Ethnicity").upper()
-    if ethnicity in DFE_ETHNICITY:
-        person["ethnicityCode"] = DFE_ETHNICITY[ethnicity]
+    person["ethnicityCode"] = dfe_ethnicity(_text(traits, "Ethnicity"), "Ethnicity", warn)
     disabilities = {d.text.strip().upper() for d in _disabilities(traits) if d.text}
     events = [person_recorded(person, key=key, prov=prov)]
-    for details in _children(child, "CINdetails"):
-        events.extend(_episodes(details, key, la_code, disabilities, prov))
+    for number, details in enumerate(_children(child, "CINdetails"), start=1):
+        events.extend(_episodes(details, number, key, la_code, disabilities, prov, warn))
     return events
 
 
@@ -113,18 +115,32 @@ def _disabilities(traits: etree._Element | None) -> list[etree._Element]:
     return _children(group, "Disability") if group is not None else []
 
 
-def _code(table: dict[str, str], raw: str, field: str) -> str:
+def _code(table: dict[str, str], raw: str, field: str, warning: str, warn: Warn) -> str | None:
+    if not raw:
+        return None
     if raw not in table:
-        raise DataError(f"{field} is not a code of the census", stage="map")
-    return table[raw]
+        warn(warning, f"{field} is not a code of the census; left out")
+    return table.get(raw)
 
 
-def _episodes(
-    details: etree._Element, child: Identifier, la_code: str, disabilities: set[str], prov: Provenance
+def _episodes(  # noqa: PLR0917 - the episode context, passed down once
+    details: etree._Element,
+    number: int,
+    child: Identifier,
+    la_code: str,
+    disabilities: set[str],
+    prov: Provenance,
+    warn: Warn,
 ) -> list[StandardEvent]:
-    referral = _date(details, "CINreferralDate")
+    group = f"CINdetails[{number}]"
+    try:
+        referral = _date(details, "CINreferralDate")
+    except DataError as exc:
+        warn("occurrence-left-out", f"{group}: {exc.message}; its episodes left out")
+        return []
     if referral is None:
-        raise DataError("CINdetails has no CINreferralDate", stage="map")
+        warn("occurrence-left-out", f"{group} has no CINreferralDate; its episodes left out")
+        return []
     base = f"{child.value}/{referral.isoformat()}"
     service = Identifier(local_system(la_code, "service"), "social-care")
 
@@ -149,29 +165,55 @@ def _episodes(
             episode["finding"] = [{"observation": [observation]}]
         return episode_recorded(episode, key=ident, prov=prov)
 
-    events = [build("cin-episode", "", referral, _date(details, "CINclosureDate"), [])]
-    for item in _children(details, "Assessments"):
-        start = _required(item, "AssessmentActualStartDate")
-        events.append(
-            build("assessment", f"/assessment/{start}", start, _date(item, "AssessmentAuthorisationDate"), [])
-        )
-    for item in _children(details, "CINPlanDates"):
-        start = _required(item, "CINPlanStartDate")
-        pub02 = [coding(EPISODE_CODE_SYSTEM, "cin-plan")]
-        events.append(build("cin-plan", f"/cin-plan/{start}", start, _date(item, "CINPlanEndDate"), pub02))
-    for item in _children(details, "Section47"):
-        start = _required(item, "S47ActualStartDate")
-        pub02 = [coding(EPISODE_CODE_SYSTEM, "section-47")]
-        events.append(build("section-47", f"/s47/{start}", start, None, pub02))
-    for item in _children(details, "ChildProtectionPlans"):
-        start = _required(item, "CPPstartDate")
-        pub02 = [coding(EPISODE_CODE_SYSTEM, "cp-plan")]
-        events.append(build("cp-plan", f"/cp-plan/{start}", start, _date(item, "CPPendDate"), pub02))
+    events: list[StandardEvent] = []
+    closure = _dates(details, "CINclosureDate", group, warn, start=referral)
+    if closure is not None:
+        events.append(build("cin-episode", "", referral, closure[1], []))
+    for element, start_name, end_name, kind, suffix, pub02 in _PARTS:
+        for index, item in enumerate(_children(details, element), start=1):
+            found = _dates(item, end_name, f"{group}/{element}[{index}]", warn, start_name=start_name)
+            if found is None:
+                continue
+            start, end = found
+            codes = [coding(EPISODE_CODE_SYSTEM, pub02)] if pub02 else []
+            events.append(build(kind, f"/{suffix}/{start}", start, end, codes))
     return events
 
 
-def _required(element: etree._Element, name: str) -> date:
-    found = _date(element, name)
-    if found is None:
-        raise DataError(f"{_local(element)} has no {name}", stage="map")
-    return found
+# element, start date, end date ("" when it has none), kind, id suffix, PUB02 episode code
+_PARTS = (
+    (
+        "Assessments",
+        "AssessmentActualStartDate",
+        "AssessmentAuthorisationDate",
+        "assessment",
+        "assessment",
+        "",
+    ),
+    ("CINPlanDates", "CINPlanStartDate", "CINPlanEndDate", "cin-plan", "cin-plan", "cin-plan"),
+    ("Section47", "S47ActualStartDate", "", "section-47", "s47", "section-47"),
+    ("ChildProtectionPlans", "CPPstartDate", "CPPendDate", "cp-plan", "cp-plan", "cp-plan"),
+)
+
+
+def _dates(
+    element: etree._Element,
+    end_name: str,
+    where: str,
+    warn: Warn,
+    *,
+    start: date | None = None,
+    start_name: str = "",
+) -> tuple[date, date | None] | None:
+    """An episode's start and end, or ``None`` (with a warning) when either cannot be used:
+    without a start it cannot be placed, and an end that is not a date could mean open or closed."""
+    try:
+        begun = start if start is not None else _date(element, start_name)
+        ended = _date(element, end_name) if end_name else None
+    except DataError as exc:
+        warn("occurrence-left-out", f"{where}: {exc.message}; left out")
+        return None
+    if begun is None:
+        warn("occurrence-left-out", f"{where} has no {start_name}; left out")
+        return None
+    return begun, ended

@@ -12,13 +12,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from adapters import _common
 from adapters._common import NHS_ETHNICITY, local_midnight
+from adapters._fields import optional, postcode, telephone, to_utc
 from adapters._standard import (
     INVOLVEMENT_SYSTEM,
+    Provenance,
     coding,
     episode_closed,
     episode_recorded,
@@ -32,6 +34,7 @@ from exchange.identifiers import (
     NHS_NUMBER_SYSTEM,
     ODS_ORGANISATION_SYSTEM,
     Identifier,
+    Warn,
     checked_nhs_number,
     local_system,
 )
@@ -44,6 +47,8 @@ _NAME_USES = frozenset({"usual", "official", "temp", "nickname", "anonymous", "o
 _ADDRESS_USES = frozenset({"home", "work", "temp", "old", "billing"})
 _TELECOM_LABEL = {"home": "Home", "work": "Work", "mobile": "Mobile", "temp": "Temporary"}
 _CLOSING = frozenset({"cancelled", "entered-in-error"})
+_ETHNICITY_UNMAPPED = frozenset({"Z", "99"})  # in the NHS vocabulary, no single ONS 2021 category
+_DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 
 def map_resource(kind: str, resource: dict[str, Any], context: AdapterContext) -> list[StandardEvent]:
@@ -73,7 +78,7 @@ def _datetime(raw: str, where: str) -> datetime:
         raise DataError(f"{where} is not a valid dateTime", stage="map") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_common.ENGLAND)
-    return moment.astimezone(UTC)
+    return to_utc(moment, where)
 
 
 def _date(raw: str, where: str) -> tuple[date, str]:
@@ -136,26 +141,44 @@ def _person(
             identifiers.append(found)
     if not identifiers:
         raise DataError(f"{kind} has no id and no usable identifier", stage="map")
+    warn = context.warn
     person: dict[str, Any] = {
         "identifier": [i.as_record() for i in identifiers],
         "name": [n for n in (_name(raw) for raw in resource.get("name") or []) if n],
-        "address": [a for a in (_address(raw) for raw in resource.get("address") or []) if a],
-        "contact": _contacts(resource.get("telecom") or []),
-        "genderCode": _GENDER.get(str(resource.get("gender"))),
+        "address": _addresses(kind, resource.get("address") or [], warn),
+        "contact": _contacts(kind, resource.get("telecom") or [], warn),
+        "genderCode": _gender(kind, resource.get("gender"), warn),
     }
-    if isinstance(resource.get("birthDate"), str):
-        born, accuracy = _date(resource["birthDate"], f"{kind}.birthDate")
-        person["dateOfBirth"] = {"date": born, "accuracyIndicator": accuracy}
+    born = resource.get("birthDate")
+    if isinstance(born, str):
+        where_born = f"{kind}.birthDate"
+        person["dateOfBirth"] = optional("invalid-date-of-birth", warn, lambda: _partial(born, where_born))
     if isinstance(resource.get("deceasedBoolean"), bool):
         person["isDeceased"] = resource["deceasedBoolean"]
-    if isinstance(resource.get("deceasedDateTime"), str):
-        died, accuracy = _date(resource["deceasedDateTime"], f"{kind}.deceasedDateTime")
+    died = resource.get("deceasedDateTime")
+    if isinstance(died, str):
         person["isDeceased"] = True
-        person["deceasedDate"] = {"date": died, "accuracyIndicator": accuracy}
-    person["ethnicityCode"] = _ethnicity(resource.get("extension") or [])
+        where = f"{kind}.deceasedDateTime"
+        person["deceasedDate"] = optional("invalid-date-of-death", warn, lambda: _partial(died, where))
+    person["ethnicityCode"] = _ethnicity(kind, resource.get("extension") or [], warn)
     if kind == "RelatedPerson":
         person["relatedPerson"] = _relationship(resource, context)
     return person, identifiers[0]
+
+
+def _partial(raw: str, where: str) -> dict[str, Any]:
+    """A FHIR date as the standard's PartialDate (the precision kept in the accuracy indicator)."""
+    day, accuracy = _date(raw, where)
+    return {"date": day, "accuracyIndicator": accuracy}
+
+
+def _gender(kind: str, code: Any, warn: Warn) -> str | None:
+    if code is None:
+        return None
+    found = _GENDER.get(str(code))
+    if found is None:
+        warn("unknown-gender-code", f"{kind}.gender is not an administrative gender code; left out")
+    return found
 
 
 def _name(raw: Any) -> dict[str, Any] | None:
@@ -173,45 +196,64 @@ def _name(raw: Any) -> dict[str, Any] | None:
     }
 
 
-def _address(raw: Any) -> dict[str, Any] | None:
+def _addresses(kind: str, raws: list[Any], warn: Warn) -> list[dict[str, Any]]:
+    found = (_address(raw, f"{kind}.address[{i}]", warn) for i, raw in enumerate(raws))
+    return [a for a in found if a]
+
+
+def _address(raw: Any, where: str, warn: Warn) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         return None
     lines = [line for line in raw.get("line") or [] if isinstance(line, str) and line]
-    postcode = raw.get("postalCode") if isinstance(raw.get("postalCode"), str) else ""
-    if not lines and not postcode:
+    country, code = (raw.get(name) for name in ("country", "postalCode"))
+    code = postcode(
+        code if isinstance(code, str) else "",
+        f"{where}.postalCode",
+        warn,
+        country=country if isinstance(country, str) else "",
+    )
+    if not lines and not code:
         return None
     use = raw.get("use")
     return {
         "line1": lines[0] if lines else "",
         "line2": ", ".join(lines[1:]) or None,
         "city": raw.get("city") if isinstance(raw.get("city"), str) else "",
-        "postcode": postcode,
+        "postcode": code,
         "use": use if use in _ADDRESS_USES else None,
     }
 
 
-def _contacts(telecoms: list[Any]) -> list[dict[str, Any]]:
+def _contacts(kind: str, telecoms: list[Any], warn: Warn) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
-    for raw in telecoms:
+    for index, raw in enumerate(telecoms):
         if not isinstance(raw, dict) or not isinstance(raw.get("value"), str) or not raw["value"]:
             continue
         label = _TELECOM_LABEL.get(str(raw.get("use")), "Other")
-        group = groups.setdefault(label, {"name": label, "email": [], "telephone": []})
-        if raw.get("system") == "email":
-            group["email"].append(raw["value"])
-        elif raw.get("system") in ("phone", "sms", None):
-            group["telephone"].append(raw["value"])
+        system = raw.get("system")
+        kind_of, value = "email", raw["value"]
+        if system in ("phone", "sms", None):
+            kind_of, value = "telephone", telephone(raw["value"], f"{kind}.telecom[{index}].value", warn)
+        elif system != "email":
+            continue
+        if value:
+            groups.setdefault(label, {"name": label, "email": [], "telephone": []})[kind_of].append(value)
     return list(groups.values())
 
 
-def _ethnicity(extensions: list[Any]) -> str | None:
+def _ethnicity(kind: str, extensions: list[Any], warn: Warn) -> str | None:
+    unknown = False
     for ext in extensions:
         if not isinstance(ext, dict) or not str(ext.get("url", "")).endswith("EthnicCategory"):
             continue
         concept = ext.get("valueCodeableConcept")
         for item in concept.get("coding") or [] if isinstance(concept, dict) else []:
-            if isinstance(item, dict) and item.get("code") in NHS_ETHNICITY:
-                return NHS_ETHNICITY[item["code"]]
+            code = item.get("code") if isinstance(item, dict) else None
+            if code in NHS_ETHNICITY:
+                return NHS_ETHNICITY[code]
+            unknown = unknown or (isinstance(code, str) and code not in _ETHNICITY_UNMAPPED)
+    if unknown:
+        warn("unknown-ethnicity-code", f"{kind} ethnic category code is not an NHS one; left out")
     return None
 
 
@@ -254,7 +296,7 @@ def _types(resource: dict[str, Any]) -> list[dict[str, Any]]:
     return types
 
 
-def _episode(resource: dict[str, Any], context: AdapterContext, prov: Any) -> StandardEvent:
+def _episode(resource: dict[str, Any], context: AdapterContext, prov: Provenance) -> StandardEvent:
     rid = resource.get("id")
     own = local_system(context.organisation_id, "episodeofcare")
     keys = [Identifier(own, rid)] if isinstance(rid, str) else []
@@ -268,16 +310,20 @@ def _episode(resource: dict[str, Any], context: AdapterContext, prov: Any) -> St
     if patient is None:
         raise DataError("EpisodeOfCare.patient does not name a patient", stage="map")
     start, end = _period(resource)
+    recorded = prov[1]
     if resource.get("status") in _CLOSING:
         ended = end or start
         if ended is None:
-            raise DataError("a cancelled EpisodeOfCare has no period", stage="map")
+            context.warn("episode-end-unknown", "cancelled EpisodeOfCare has no period: closed when recorded")
+            ended = recorded
         return episode_closed(key=keys[0], subject_person=patient, ended=ended, prov=prov)
     if start is None:
-        raise DataError("EpisodeOfCare.period.start is empty", stage="map")
+        context.warn("episode-start-unknown", "EpisodeOfCare.period.start is absent: dated when recorded")
+        start = recorded
     types = _types(resource)
     if not types:
-        raise DataError("EpisodeOfCare.type has no coding with system and code", stage="map")
+        context.warn("episode-type-unknown", "EpisodeOfCare.type has no coding: typed as unknown")
+        types = [coding(_DATA_ABSENT, "unknown", "Unknown")]
     service = _reference(resource.get("managingOrganization"), "EpisodeOfCare.managingOrganization", context)
     service = service or Identifier(ODS_ORGANISATION_SYSTEM, context.organisation_id)
     episode: dict[str, Any] = {

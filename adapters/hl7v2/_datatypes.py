@@ -10,8 +10,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters._fields import postcode, telephone
 from adapters.hl7v2._parser import Segment
 from exchange.errors import DataError
+from exchange.identifiers import Warn
 
 __all__ = [
     "address",
@@ -57,7 +59,10 @@ def hl7_datetime(raw: str, where: str) -> datetime | None:
     """A DTM as an aware UTC datetime; without an offset it is local time in England."""
     if not raw:
         return None
-    value = _dtm(raw)
+    try:
+        value = _dtm(raw)
+    except OverflowError:
+        raise DataError(f"{where} is outside the years 1 to 9999 once taken to UTC", stage="map") from None
     if value is None:
         raise DataError(f"{where} is not a valid HL7 date/time", stage="map")
     return value
@@ -65,7 +70,10 @@ def hl7_datetime(raw: str, where: str) -> datetime | None:
 
 @lru_cache(maxsize=4096)
 def _dtm(raw: str) -> datetime | None:
-    """The parse behind :func:`hl7_datetime`, cached: feeds repeat message and event times."""
+    """The parse behind :func:`hl7_datetime`, cached: feeds repeat message and event times.
+
+    ``None`` when ``raw`` is no date/time; OverflowError when it falls outside years 1-9999 in UTC.
+    """
     match = _DTM.fullmatch(raw)
     if match is None:
         return None
@@ -110,17 +118,18 @@ def names(segment: Segment, n: int) -> list[dict[str, Any]]:
     return result
 
 
-def address(segment: Segment, n: int) -> list[dict[str, Any]]:
-    """Every XAD repetition of ``SEG-n`` that has at least a line or a postcode."""
+def address(segment: Segment, n: int, warn: Warn) -> list[dict[str, Any]]:
+    """Every XAD repetition of ``SEG-n`` that has at least a line or a usable postcode."""
     result: list[dict[str, Any]] = []
-    for raw in segment.repetitions(n):
+    for index, raw in enumerate(segment.repetitions(n), start=1):
         # XAD-1 is SAD (street & street name & dwelling number): the first subcomponent is the line.
         parts = segment.texts(raw, 7, first_subcomponent=True)
-        street, other, city, _county, postcode, _country, kind = parts
-        if not (street or postcode):
+        street, other, city, _county, code, country, kind = parts
+        code = postcode(code, f"{segment.name}-{n}[{index}].5", warn, country=country)
+        if not (street or code):
             continue
         # line1, city and postcode are required by the standard: absent ones stay empty text.
-        entry: dict[str, Any] = {"line1": street, "city": city, "postcode": postcode}
+        entry: dict[str, Any] = {"line1": street, "city": city, "postcode": code}
         if other:
             entry["line2"] = other
         use = _ADDRESS_USE.get(kind.upper())
@@ -130,14 +139,16 @@ def address(segment: Segment, n: int) -> list[dict[str, Any]]:
     return result
 
 
-def contacts(segment: Segment, n: int, label: str) -> dict[str, Any] | None:
-    """The telephone numbers and email addresses of XTN field ``SEG-n`` as one Contact."""
+def contacts(segment: Segment, n: int, label: str, warn: Warn) -> dict[str, Any] | None:
+    """The telephone numbers and email addresses of XTN field ``SEG-n`` as one Contact;
+    a telephone number that is not one is left out with a warning."""
     phones: list[str] = []
     emails: list[str] = []
     component = segment.encoding.component
-    for raw in segment.repetitions(n):
+    for index, raw in enumerate(segment.repetitions(n), start=1):
+        where = f"{segment.name}-{n}[{index}]"
         if component not in raw:  # a bare number: XTN-1 only
-            number = segment.text(raw).strip()
+            number = telephone(segment.text(raw), where, warn)
             if number:
                 phones.append(number)
             continue
@@ -147,7 +158,7 @@ def contacts(segment: Segment, n: int, label: str) -> dict[str, Any] | None:
             if comps[3] or comps[0]:
                 emails.append(comps[3] or comps[0])
             continue
-        number = comps[11] or comps[0] or "".join(comps[4:7]).strip()
+        number = telephone(comps[11] or comps[0] or "".join(comps[4:7]), where, warn)
         if number:
             phones.append(number)
     if not phones and not emails:

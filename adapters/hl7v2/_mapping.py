@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from adapters._common import NHS_ETHNICITY
+from adapters._fields import optional
 from adapters._standard import (
     INVOLVEMENT_SYSTEM,
     Provenance,
@@ -37,7 +38,7 @@ from adapters.hl7v2._datatypes import address, contacts, hl7_date, hl7_datetime,
 from adapters.hl7v2._parser import Message, Segment
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
-from exchange.identifiers import Identifier, checked_nhs_number, local_system
+from exchange.identifiers import Identifier, Warn, checked_nhs_number, local_system
 
 __all__ = ["map_adt"]
 
@@ -49,6 +50,8 @@ _LOCAL_TYPES = frozenset({"MR", "PI", "PT", "PE", ""})
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # HL7 table 0001 administrative sex -> PERSON STATED GENDER CODE
 _GENDER = {"M": "1", "F": "2", "O": "9", "A": "9", "U": "X", "N": "X"}
+# NHS ethnic category codes with no single ONS 2021 category: known, so left out without a warning
+_ETHNICITY_UNMAPPED = frozenset({"Z", "99"})
 # The standard's episode vocabulary has no hospital codes yet: the HL7 patient class says what it is.
 _PATIENT_CLASS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0004"
 _PATIENT_CLASS = {
@@ -183,23 +186,41 @@ def _person(pid: Segment, context: AdapterContext) -> tuple[dict[str, Any], Iden
     if not identifiers:
         raise DataError("PID-3 holds no usable patient identifier", stage="map")
     key = next((i for i in identifiers if "/local/" in i.system), identifiers[0])
+    warn = context.warn
+    born = pid.value(7)
     person: dict[str, Any] = {
         "identifier": [i.as_record() for i in identifiers],
         "name": names(pid, 5) + [dict(n, use="old") for n in names(pid, 9) if "use" not in n],
-        "dateOfBirth": hl7_date(pid.value(7)[:8], "PID-7"),
-        "genderCode": _GENDER.get(pid.value(8).upper()),
-        "ethnicityCode": NHS_ETHNICITY.get(pid.value(22).upper()),
-        "address": address(pid, 11),
-        "contact": [c for c in (contacts(pid, 13, "Home"), contacts(pid, 14, "Work")) if c],
+        "dateOfBirth": optional("invalid-date-of-birth", warn, lambda: hl7_date(born[:8], "PID-7")),
+        "genderCode": _coded(_GENDER, pid.value(8).upper(), "PID-8", "unknown-gender-code", warn),
+        "ethnicityCode": _ethnicity(pid.value(22).upper(), warn),
+        "address": address(pid, 11, warn),
+        "contact": [c for c in (contacts(pid, 13, "Home", warn), contacts(pid, 14, "Work", warn)) if c],
     }
     died = pid.value(29)
     indicator = pid.value(30).upper()
     if died:
-        person["deceasedDate"] = hl7_date(died[:8], "PID-29")
+        person["deceasedDate"] = optional("invalid-date-of-death", warn, lambda: hl7_date(died[:8], "PID-29"))
         person["isDeceased"] = True
     elif indicator in ("Y", "N"):
         person["isDeceased"] = indicator == "Y"
     return person, key
+
+
+def _coded(table: dict[str, str], code: str, where: str, warning: str, warn: Warn) -> str | None:
+    """The published code for ``code``; one outside ``table`` is left out with a warning."""
+    if not code:
+        return None
+    found = table.get(code)
+    if found is None:
+        warn(warning, f"{where} is not a code of its HL7 table; left out")
+    return found
+
+
+def _ethnicity(code: str, warn: Warn) -> str | None:
+    if not code or code in _ETHNICITY_UNMAPPED:
+        return None
+    return _coded(NHS_ETHNICITY, code, "PID-22", "unknown-ethnicity-code", warn)
 
 
 def _visit(pv1: Segment, context: AdapterContext) -> Identifier | None:

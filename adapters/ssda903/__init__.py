@@ -1,8 +1,8 @@
 """SSDA903 looked-after children return (CSV tables) to standard Person, ServiceEpisode and
 LifeEvent events. Each file is one table, recognised by its header row.
 
-Public API: :data:`adapter`. Run it with the LA's three-digit number as organisation id: child
-ids are namespaced by it.
+Public API: :data:`adapter`. Run it with the LA's three-digit number as ``--organisation``: child
+ids are namespaced by it (the adapter declares so, and anything else is a usage error).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from adapters._standard import validate_events
 from adapters.ssda903._mapping import map_row
 from adapters.ssda903._tables import read_row, recognise, split_table
-from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
+from exchange.adapter import Adapter, AdapterContext, OrganisationId, SourceRecord, StandardEvent
 
 __all__ = ["adapter", "recognise", "translate"]
 
@@ -31,4 +31,5 @@ adapter = Adapter(
     split=split_table,
     translate=translate,
     file_patterns=("*.csv",),
+    organisation_id=OrganisationId(r"[0-9]{3}", "a three-digit DfE local authority number (e.g. 202)"),
 )

@@ -9,7 +9,11 @@
 * ``Missing`` -> ``LifeEventRecorded`` of type ``missing-person`` (missing or away without
   authorisation), from MIS_START to MIS_END.
 
-Dates are ``dd/mm/yyyy`` (ISO ``yyyy-mm-dd`` is accepted too).
+Dates are ``dd/mm/yyyy`` (ISO ``yyyy-mm-dd`` is accepted too). A child's date of birth that is
+not a date, or a SEX or ETHNIC code outside the return's list, is left out with a warning; an
+episode without one of its RNE, LS or PLACE codes keeps its other observations (warning
+``missing-code``). Each row is one record: a row whose key date (DECOM, MIS_START) or end date
+cannot be used is rejected, since its end decides whether it is still open.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from datetime import date
 from typing import Any
 
 from adapters import _common
-from adapters._common import DFE_ETHNICITY, local_midnight, parse_date
+from adapters._common import dfe_ethnicity, local_midnight, parse_date
+from adapters._fields import optional
 from adapters._standard import (
     EPISODE_CODE_SYSTEM,
     EVENT_CODE_SYSTEM,
@@ -39,17 +44,11 @@ _FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 _DFE = "https://mais-exchange.org/CodeSystem/ssda903-"
 _SEX = {"1": "1", "2": "2"}
 _MISSING = {"M": "Missing", "A": "Away from placement without authorisation"}
+_EPISODE_CODES = (("RNE", "reason-new-episode"), ("LS", "legal-status"), ("PLACE", "placement-type"))
 
 
 def _date(row: dict[str, str], column: str) -> date | None:
     return parse_date(row.get(column), column, formats=_FORMATS)
-
-
-def _required(row: dict[str, str], column: str) -> str:
-    value = row.get(column, "")
-    if not value:
-        raise DataError(f"{column} is empty", stage="map")
-    return value
 
 
 def map_row(table: str, row: dict[str, str], context: AdapterContext) -> list[StandardEvent]:
@@ -80,18 +79,16 @@ def _person(row: dict[str, str], child: Identifier, context: AdapterContext) -> 
         checked = checked_upn(upn, where="UPN", warn=context.warn)
         if checked is not None:
             identifiers.append(checked)
+    warn = context.warn
     person: dict[str, Any] = {"identifier": [i.as_record() for i in identifiers]}
-    born = _date(row, "DOB")
+    born = optional("invalid-date-of-birth", warn, lambda: _date(row, "DOB"))
     if born is not None:
         person["dateOfBirth"] = {"date": born, "accuracyIndicator": "AAA"}
     sex = row.get("SEX", "")
-    if sex:
-        if sex not in _SEX:
-            raise DataError("SEX is not 1 or 2", stage="map")
-        person["sexCode"] = _SEX[sex]
-    ethnicity = row.get("ETHNIC", "").upper()
-    if ethnicity in DFE_ETHNICITY:
-        person["ethnicityCode"] = DFE_ETHNICITY[ethnicity]
+    if sex and sex not in _SEX:
+        warn("unknown-sex-code", "SEX is not 1 or 2; left out")
+    person["sexCode"] = _SEX.get(sex)
+    person["ethnicityCode"] = dfe_ethnicity(row.get("ETHNIC", ""), "ETHNIC", warn)
     return person_recorded(person, key=child, prov=provenance(context, _common.now()))
 
 
@@ -111,11 +108,12 @@ def _episode(row: dict[str, str], child: Identifier, la_code: str, context: Adap
     if end is not None and end < start:
         raise DataError("DEC is before DECOM", stage="map")
     ident = Identifier(local_system(la_code, "lac-episode"), f"{child.value}/{start.isoformat()}")
-    observations = [
-        _observation("reason-new-episode", _required(row, "RNE"), start, end),
-        _observation("legal-status", _required(row, "LS"), start, end),
-        _observation("placement-type", _required(row, "PLACE"), start, end),
-    ]
+    observations = []
+    for column, system in _EPISODE_CODES:
+        if row.get(column):
+            observations.append(_observation(system, row[column], start, end))
+        else:
+            context.warn("missing-code", f"{column} is empty; that observation left out")
     if row.get("PLACE_PROVIDER"):
         observations.append(_observation("placement-provider", row["PLACE_PROVIDER"], start, end))
     if row.get("CIN"):
@@ -139,7 +137,7 @@ def _episode(row: dict[str, str], child: Identifier, la_code: str, context: Adap
 
 def _missing(row: dict[str, str], child: Identifier, la_code: str, context: AdapterContext) -> StandardEvent:
     kind = row.get("MISSING", "").upper()
-    if kind not in _MISSING:
+    if kind not in _MISSING:  # part of the event's key: without it the record is not identified
         raise DataError("MISSING is not M or A", stage="map")
     start = _date(row, "MIS_START")
     if start is None:

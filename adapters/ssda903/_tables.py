@@ -10,6 +10,8 @@ import csv
 import io
 from collections.abc import Iterator
 
+from adapters._csv import cell, decode, read_rows
+from adapters._sniff import looks_like
 from exchange.adapter import SourceRecord
 from exchange.errors import DataError
 
@@ -33,13 +35,6 @@ MAPPED = frozenset({"Header", "Episodes", "Missing"})
 """Tables this adapter turns into events; rows of the others are recognised and skipped."""
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def recognise(header: list[str]) -> str:
     """The table whose identifying columns the header row holds (the most specific wins)."""
     columns = {h.strip().upper() for h in header}
@@ -50,38 +45,42 @@ def recognise(header: list[str]) -> str:
 
 
 def split_table(data: bytes, origin: str) -> Iterator[SourceRecord]:
-    """One record (header line + row) per data row of a table this adapter maps."""
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """One record (header line + row) per data row of a table this adapter maps.
+
+    A row the CSV reader cannot read is still a record of its own (it is rejected alone).
+    """
+    rows = read_rows(decode(data))
+    first = next(rows, None)
+    if first is None or first[1] is None or not any(h.strip() for h in first[1]):
+        raise DataError(f"file has no header row: it looks like {looks_like(data)}", stage="parse")
+    header = first[1]
     try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise DataError("file is empty or has no header row", stage="parse")
         table = recognise(header)
-        if table not in MAPPED:
-            return
-        head = _line(header)
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            yield SourceRecord((head + _line(row)).encode("utf-8"), f"{origin}:{reader.line_num}")
-    except csv.Error:
-        raise DataError(f"CSV is malformed at line {reader.line_num}", stage="parse") from None
+    except DataError as exc:
+        raise DataError(f"{exc.message}: it looks like {looks_like(data)}", stage="parse") from None
+    if table not in MAPPED:
+        return
+    head = _line(header)
+    for line, row, raw in rows:
+        if row is None:
+            yield SourceRecord((head + raw).encode("utf-8"), f"{origin}:{line}")
+        elif any(cell.strip() for cell in row):
+            yield SourceRecord((head + _line(row)).encode("utf-8"), f"{origin}:{line}")
 
 
 def read_row(data: bytes) -> tuple[str, dict[str, str]]:
     """The table name and the row (column -> stripped text) of one record."""
-    try:
-        rows = list(csv.reader(io.StringIO(_decode(data), newline="")))
-    except csv.Error:
-        raise DataError("record is not valid CSV", stage="parse") from None
-    if len(rows) != 2:
+    rows = list(read_rows(decode(data)))
+    if len(rows) != 2 or rows[0][1] is None:
         raise DataError("record must be a header line and one row", stage="parse")
-    header, row = rows
+    header, row = rows[0][1], rows[1][1]
+    if row is None:
+        raise DataError("row is not valid CSV (an unterminated quote or an oversized field)", stage="parse")
     if len(row) != len(header):
         raise DataError(f"row has {len(row)} fields, header has {len(header)}", stage="parse")
     table = recognise(header)
-    return table, {h.strip().upper(): cell.strip() for h, cell in zip(header, row, strict=True)}
+    columns = [h.strip().upper() for h in header]
+    return table, {column: cell(value, column) for column, value in zip(columns, row, strict=True)}
 
 
 def _line(cells: list[str]) -> str:

@@ -4,23 +4,32 @@ Mappings come from the files shipped in ``adapters/tabular/mappings/`` plus any 
 ``MAIS_TABULAR_MAPPINGS`` (TOML files or folders of them, separated by ``os.pathsep``). A file is
 matched to the mapping whose ``recognise`` columns its header (CSV) or first object (JSON lines)
 holds; the most specific match wins. Each record is the row as JSON with the mapping's name, so
-it can be read again, and sent to the DLQ, on its own.
+it can be read again, and sent to the DLQ, on its own; a row or line that cannot be read is a
+record of its own (rejected alone, the rest of the file flows).
+
+A row is a person and, optionally, episodes and life events. A person's field that cannot be
+used (a date that is not one, a code the mapping does not know, a malformed telephone number or
+postcode) is left out with a warning; an episode or event that cannot be identified or dated is
+left out with the warning ``occurrence-left-out``; the person still flows.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from adapters import _common
 from adapters._common import DFE_ETHNICITY, local_midnight, parse_date
+from adapters._csv import cell, decode, read_rows
+from adapters._fields import optional, postcode, telephone, to_utc
+from adapters._json import parse_json
+from adapters._sniff import looks_like
 from adapters._standard import (
     EPISODE_CODE_SYSTEM,
     EVENT_CODE_SYSTEM,
@@ -36,6 +45,7 @@ from exchange.adapter import AdapterContext, SourceRecord, StandardEvent
 from exchange.errors import DataError
 from exchange.identifiers import (
     Identifier,
+    Warn,
     checked_la_child_id,
     checked_nhs_number,
     checked_upn,
@@ -46,6 +56,7 @@ __all__ = ["known_mappings", "map_row", "split_rows"]
 
 BUILT_IN = Path(__file__).parent / "mappings"
 _MAX_ID = 64
+_WRONG_WIDTH = "row does not have the header's number of fields"
 
 
 def known_mappings() -> dict[str, Mapping]:
@@ -64,13 +75,6 @@ def _load_all(extra: str) -> dict[str, Mapping]:
         mapping = load_mapping(path)
         found[mapping.source.name] = mapping
     return found
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
 
 
 def _choose(columns: set[str], fmt: str, delimiter: str | None = None) -> Mapping:
@@ -93,7 +97,7 @@ def _record(mapping: Mapping, row: dict[str, Any], origin: str) -> SourceRecord:
 
 def split_rows(data: bytes, origin: str) -> Iterator[SourceRecord]:
     """One record per row (CSV) or per line (JSON lines) of an export some mapping recognises."""
-    text = _decode(data)
+    text = decode(data)
     if text.lstrip().startswith("{"):
         yield from _split_jsonl(text, origin)
         return
@@ -108,21 +112,25 @@ def split_rows(data: bytes, origin: str) -> Iterator[SourceRecord]:
         except (DataError, csv.Error):
             continue
     if mapping is None:
-        raise DataError("no tabular mapping recognises this file's header row", stage="parse")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=mapping.source.delimiter)
-    try:
-        for row in reader:
-            if None in row or any(v is None for v in row.values()):
-                # keep the row's place: it becomes a reject of its own, the rest of the file flows
-                problem = "row does not have the header's number of fields"
-                body = json.dumps({"mapping": mapping.source.name, "problem": problem})
-                yield SourceRecord(body.encode("utf-8"), f"{origin}:{reader.line_num}")
-                continue
-            clean = {k.strip(): v for k, v in row.items() if k is not None}
-            if any(v.strip() for v in clean.values()):
-                yield _record(mapping, clean, f"{origin}:{reader.line_num}")
-    except csv.Error:
-        raise DataError(f"CSV is malformed at line {reader.line_num}", stage="parse") from None
+        raise DataError(
+            f"no tabular mapping recognises this file's header row: it looks like {looks_like(data)}",
+            stage="parse",
+        )
+    rows = read_rows(text, mapping.source.delimiter)
+    _, columns, _ = next(rows)
+    names = [c.strip() for c in columns or []]
+    for line, row, raw in rows:
+        if row is None or len(row) != len(names):
+            # keep the row's place: it becomes a reject of its own, the rest of the file flows
+            problem = (
+                "row is not valid CSV" if row is None else "row does not have the header's number of fields"
+            )
+            body = json.dumps(
+                {"mapping": mapping.source.name, "problem": problem, "raw": raw}, ensure_ascii=False
+            )
+            yield SourceRecord(body.encode("utf-8"), f"{origin}:{line}")
+        elif any(v.strip() for v in row):
+            yield _record(mapping, dict(zip(names, row, strict=True)), f"{origin}:{line}")
 
 
 def _split_jsonl(text: str, origin: str) -> Iterator[SourceRecord]:
@@ -131,8 +139,8 @@ def _split_jsonl(text: str, origin: str) -> Iterator[SourceRecord]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
+            row = parse_json(line, f"line {number}")
+        except DataError:
             yield SourceRecord(line.encode("utf-8"), f"{origin}:{number}")
             continue
         if not isinstance(row, dict):
@@ -159,17 +167,17 @@ def _get(row: dict[str, Any], column: str) -> str:
             node = node.get(part) if isinstance(node, dict) else None
     if node is None or isinstance(node, dict | list):
         return ""
-    return str(node).strip()
+    return cell(str(node), column)
 
 
 def map_row(record: SourceRecord, context: AdapterContext) -> list[StandardEvent]:
     """The events of one record made by :func:`split_rows`."""
     try:
-        body = json.loads(record.data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        body = parse_json(record.data, "record")
+    except DataError:
         raise DataError("record is not valid JSON", stage="parse") from None
-    if isinstance(body, dict) and body.get("problem") == "row does not have the header's number of fields":
-        raise DataError(body["problem"], stage="parse")
+    if isinstance(body, dict) and isinstance(body.get("problem"), str):
+        raise DataError(str(body["problem"]), stage="parse")
     if not isinstance(body, dict) or not isinstance(body.get("row"), dict):
         raise DataError("record is not a row of a recognised export", stage="parse")
     mapping = known_mappings().get(str(body.get("mapping")))
@@ -180,13 +188,28 @@ def map_row(record: SourceRecord, context: AdapterContext) -> list[StandardEvent
     prov = provenance(context, recorded or _common.now())
     person, key = _person(mapping.person, row, mapping, context)
     events = [person_recorded(person, key=key, prov=prov)]
-    for rule in mapping.episode:
-        if _applies(rule, row):
-            events.append(_episode(rule, row, mapping=mapping, person=key, context=context, prov=prov))
+    for episode_rule in mapping.episode:
+        if _applies(episode_rule, row):
+            build = partial(
+                _episode, episode_rule, row, mapping=mapping, person=key, context=context, prov=prov
+            )
+            events += _unless_unusable(episode_rule.kind, context, build)
     for event_rule in mapping.event:
         if _applies(event_rule, row):
-            events.append(_event(event_rule, row, mapping=mapping, person=key, context=context, prov=prov))
+            build = partial(_event, event_rule, row, mapping=mapping, person=key, context=context, prov=prov)
+            events += _unless_unusable(event_rule.kind, context, build)
     return events
+
+
+def _unless_unusable(
+    kind: str, context: AdapterContext, build: Callable[[], StandardEvent]
+) -> list[StandardEvent]:
+    """The event ``build`` makes, or none (with a warning) when it cannot be identified or dated."""
+    try:
+        return [build()]
+    except DataError as exc:
+        context.warn("occurrence-left-out", f"{kind}: {exc.message}; left out")
+        return []
 
 
 def _day(row: dict[str, Any], column: str | None, mapping: Mapping) -> date | None:
@@ -208,12 +231,12 @@ def _moment(row: dict[str, Any], column: str | None, mapping: Mapping) -> dateti
             continue
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=_common.ENGLAND)
-        return moment.astimezone(UTC)
+        return to_utc(moment, column)
     day = _day(row, column, mapping)
     return local_midnight(day) if day else None
 
 
-def _code(coded: Coded | None, row: dict[str, Any], context: AdapterContext) -> str | None:
+def _code(coded: Coded | None, row: dict[str, Any], warn: Warn, warning: str) -> str | None:
     if coded is None:
         return None
     raw = _get(row, coded.column)
@@ -222,7 +245,7 @@ def _code(coded: Coded | None, row: dict[str, Any], context: AdapterContext) -> 
     table = DFE_ETHNICITY if coded.map == "dfe-ethnicity" else coded.map
     code = table.get(raw) or table.get(raw.upper())
     if code is None:
-        context.warn("unmapped-code", f"{coded.column}: value is not in the mapping's code table; left out")
+        warn(warning, f"{coded.column} is not in the mapping's code table; left out")
     return code
 
 
@@ -255,33 +278,37 @@ def _person(
         raise DataError(f"{key_column} (the record key) is empty or unusable", stage="map")
     family = _get(row, rule.family_name) if rule.family_name else ""
     given = [part for column in rule.given_names for part in _get(row, column).split()]
+    warn = context.warn
     person: dict[str, Any] = {
         "identifier": [i.as_record() for i in identifiers],
         "name": [{"familyName": [family] if family else [], "givenName": given}] if family or given else [],
-        "genderCode": _code(rule.gender, row, context),
-        "sexCode": _code(rule.sex, row, context),
-        "ethnicityCode": _code(rule.ethnicity, row, context),
-        "contact": _contact(rule, row),
+        "genderCode": _code(rule.gender, row, warn, "unknown-gender-code"),
+        "sexCode": _code(rule.sex, row, warn, "unknown-sex-code"),
+        "ethnicityCode": _code(rule.ethnicity, row, warn, "unknown-ethnicity-code"),
+        "contact": _contact(rule, row, warn),
     }
-    born = _day(row, rule.date_of_birth, mapping)
+    born = optional("invalid-date-of-birth", warn, lambda: _day(row, rule.date_of_birth, mapping))
     if born is not None:
         person["dateOfBirth"] = {"date": born, "accuracyIndicator": "AAA"}
-    died = _day(row, rule.date_of_death, mapping)
-    if died is not None:
+    if rule.date_of_death and _get(row, rule.date_of_death):
         person["isDeceased"] = True
-        person["deceasedDate"] = {"date": died, "accuracyIndicator": "AAA"}
+        died = optional("invalid-date-of-death", warn, lambda: _day(row, rule.date_of_death, mapping))
+        if died is not None:
+            person["deceasedDate"] = {"date": died, "accuracyIndicator": "AAA"}
     if rule.address is not None:
         parts = {name: _get(row, column) if column else "" for name, column in rule.address}
+        parts["postcode"] = postcode(parts["postcode"], rule.address.postcode or "postcode", warn)
         if parts["line1"] or parts["postcode"]:
             parts["line2"] = parts["line2"] or None  # type: ignore[assignment]
             person["address"] = [parts]
     return person, key
 
 
-def _contact(rule: PersonRule, row: dict[str, Any]) -> list[dict[str, Any]]:
-    phones = [v for v in (_get(row, c) for c in rule.telephone) if v]
+def _contact(rule: PersonRule, row: dict[str, Any], warn: Warn) -> list[dict[str, Any]]:
+    phones = [telephone(_get(row, c), c, warn) for c in rule.telephone]
+    numbers = [p for p in phones if p]
     emails = [v for v in (_get(row, c) for c in rule.email) if v]
-    return [{"name": None, "telephone": phones, "email": emails}] if phones or emails else []
+    return [{"name": None, "telephone": numbers, "email": emails}] if numbers or emails else []
 
 
 def _applies(rule: EpisodeRule | EventRule, row: dict[str, Any]) -> bool:
@@ -301,7 +328,7 @@ def _occurrence(
     end = _moment(row, rule.end, mapping)
     if end is not None and end < start:
         raise DataError(f"{rule.end} is before {rule.start}", stage="map")
-    code = rule.code or _code(rule.code_from, row, context)
+    code = rule.code or _code(rule.code_from, row, context.warn, "unknown-occurrence-code")
     if code is None:
         raise DataError(f"{rule.kind} has no type code", stage="map")
     location = _get(row, rule.location) if rule.location else ""

@@ -29,7 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(dev.app, name="dev")
 app.add_typer(schemas.app, name="schemas")
-app.add_typer(translate.app, name="translate")
+app.add_typer(translate.app)  # top-level command: mais translate
 app.add_typer(samples.app, name="samples")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(dlq.app, name="dlq")

@@ -11,15 +11,24 @@ import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
+from exchange.cli._options import renamed_help
 from exchange.errors import PrerequisiteError
-from exchange.localkafka import ClusterInfo, LocalKafkaCluster, LocalRegistry
+from exchange.localkafka import (
+    ClusterInfo,
+    LocalKafkaCluster,
+    LocalRegistry,
+    SecureStack,
+    provision,
+    stack_settings,
+)
+from exchange.security import AgencyBook
 
 app = typer.Typer(
     help="Run a real Kafka cluster and the schema registry on this machine for development.",
     no_args_is_help=True,
 )
 
-_out = Console(highlight=False)
+_out = Console(highlight=False, soft_wrap=True)
 
 
 class DevSettings(BaseSettings):
@@ -29,13 +38,35 @@ class DevSettings(BaseSettings):
 
     state_dir: Path = Path(".mais/dev")
 
-    def cluster_dir(self, nodes: int) -> Path:
-        return self.state_dir / f"kafka-{nodes}node"
+    def cluster_dir(self, nodes: int, *, secure: bool = False) -> Path:
+        return self.state_dir / f"kafka-{nodes}node{'-secure' if secure else ''}"
 
 
 def _known_clusters(settings: DevSettings) -> list[LocalKafkaCluster]:
-    found = (LocalKafkaCluster.from_state(settings.cluster_dir(n)) for n in (1, 3))
+    found = (
+        LocalKafkaCluster.from_state(settings.cluster_dir(n, secure=s)) for n in (1, 3) for s in (False, True)
+    )
     return [cluster for cluster in found if cluster is not None]
+
+
+def running_secure_stack(settings: DevSettings) -> SecureStack | None:
+    """The client settings of the running secured local stack, if one runs."""
+    cluster = _running(settings)
+    if cluster is None or not cluster.secure:
+        return None
+    registry = LocalRegistry.from_state(cluster.state_dir)
+    if registry is None or registry.running_pid() is None:
+        return None
+    return stack_settings(cluster, registry)
+
+
+def _start_registry(cluster: LocalKafkaCluster, registry: LocalRegistry, timeout: float) -> str:
+    """Start the registry (a secured cluster's: with its principals, TLS and basic auth)."""
+    if not cluster.secure:
+        return registry.start(cluster.bootstrap_servers, timeout=timeout)
+    book = AgencyBook.load(missing_ok=True)
+    provision(cluster, registry, agencies=tuple(book.agencies), timeout=timeout)
+    return registry.url
 
 
 def _running(settings: DevSettings) -> LocalKafkaCluster | None:
@@ -45,9 +76,24 @@ def _running(settings: DevSettings) -> LocalKafkaCluster | None:
 @app.command()
 def up(
     nodes: Annotated[int, typer.Option(help="1 node, or 3 for replication factor 3 / min ISR 2.")] = 1,
-    port: Annotated[int, typer.Option(help="Broker port of the first node (node i: port + 100*i).")] = 9092,
+    kafka_port: Annotated[
+        int,
+        typer.Option(
+            "--kafka-port",
+            "--port",
+            help=renamed_help("Broker port of the first node (node i: port + 100*i).", "--port"),
+        ),
+    ] = 9092,
     registry_port: Annotated[int, typer.Option(help="Port of the schema registry.")] = 8081,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each service to answer.")] = 120.0,
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="TLS (a CA of its own), SASL/SCRAM-SHA-512 and ACLs on the broker; HTTPS and basic auth "
+            "on the registry. Agencies are then added with `mais agency add`.",
+        ),
+    ] = False,
 ) -> None:
     """Start a local Kafka cluster and the schema registry (fetches the jars the first time)."""
     settings = DevSettings()
@@ -62,21 +108,23 @@ def up(
                 "Use `mais dev status` to see it, or `mais dev down` to stop it."
             )
             return
-        registry = registry or LocalRegistry(running.state_dir, port=registry_port)
+        registry = registry or LocalRegistry(running.state_dir, port=registry_port, secure=running.secure)
         with _out.status("Kafka is running; starting the schema registry …"):
-            url = registry.start(running.bootstrap_servers, timeout=timeout)
+            url = _start_registry(running, registry, timeout)
         _out.print(
             f"Kafka was already running at {running.bootstrap_servers}; started the registry at {url}."
         )
         return
-    cluster = LocalKafkaCluster(settings.cluster_dir(nodes), nodes=nodes, base_port=port)
-    registry = LocalRegistry(cluster.state_dir, port=registry_port)
+    cluster = LocalKafkaCluster(
+        settings.cluster_dir(nodes, secure=secure), nodes=nodes, base_port=kafka_port, secure=secure
+    )
+    registry = LocalRegistry(cluster.state_dir, port=registry_port, secure=secure)
     progress: list[str] = []
     try:
         with _out.status(f"Starting Kafka ({nodes} node{'s' if nodes > 1 else ''}) …"):
             info = cluster.start(timeout=timeout, progress=progress)
         with _out.status("Starting the schema registry …"):
-            url = registry.start(info.bootstrap_servers, timeout=timeout)
+            url = _start_registry(cluster, registry, timeout)
     except PrerequisiteError:
         registry.stop(timeout=10)
         cluster.stop(timeout=30)
@@ -84,6 +132,7 @@ def up(
     for line in progress:
         _out.print(line)
     _print_info(info, url)
+    _print_security(cluster)
     _out.print("Stop it with `mais dev down`.")
 
 
@@ -137,10 +186,12 @@ def status(
             "kafka_version": info.kafka_version,
             "schema_registry_url": url,
             "state_dir": str(cluster.state_dir),
+            "secure": cluster.secure,
         }
         typer.echo(json.dumps(payload))
     else:
         _print_info(info, url)
+        _print_security(cluster)
         _out.print(f"State and logs: {cluster.state_dir}")
 
 
@@ -150,3 +201,13 @@ def _print_info(info: ClusterInfo, registry_url: str | None) -> None:
     _out.print(f"  cluster id:        {info.cluster_id}")
     _out.print(f"  brokers:           {info.brokers}")
     _out.print(f"  schema registry:   {registry_url or 'not running (`mais dev up` starts it)'}")
+
+
+def _print_security(cluster: LocalKafkaCluster) -> None:
+    if not cluster.secure:
+        return
+    _out.print("  security:          TLS + SASL/SCRAM-SHA-512, ACLs enforced; registry HTTPS + basic auth")
+    _out.print(f"  CA certificate:    {cluster.certificate_authority.cert_file}")
+    _out.print(f"  operator settings: set -a; . {cluster.state_dir / 'operator.env'}; set +a")
+    _out.print(f"  monitor settings:  {cluster.state_dir / 'monitor.env'} (describe-only)")
+    _out.print("  add an agency:     mais agency add ID (prints its client settings once)")

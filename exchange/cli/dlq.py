@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from exchange.cli._options import OrganisationOption
 from exchange.cli._runtime_options import (
     AgencyOption,
     BootstrapOption,
@@ -108,16 +109,21 @@ def replay_(  # noqa: PLR0917 - a Typer command takes its options as parameters
     entries: Annotated[list[str] | None, typer.Argument(help="PARTITION:OFFSET entries to replay.")] = None,
     replay_all: Annotated[bool, typer.Option("--all", help="Replay every entry not replayed yet.")] = False,
     stage: Annotated[str | None, typer.Option(help="With --all: only rejects of this stage.")] = None,
+    organisation: OrganisationOption = "",
     bootstrap_servers: BootstrapOption = None,
     registry_url: RegistryOption = None,
 ) -> None:
-    """Send chosen rejects through ADAPTER again; ones that fail again go back to the DLQ, once."""
+    """Send chosen rejects through ADAPTER again; ones that fail again go back to the DLQ, once.
+
+    Pass the --organisation the adapter ran with, so that replayed events carry the same keys.
+    """
     if not entries and not replay_all:
         raise ConfigError("nothing to replay", hint="name entries (PARTITION:OFFSET) or pass --all")
     configure_logging("WARNING")
     kafka = kafka_settings(bootstrap_servers)
     agency = agency_id(agency)
     loaded = resolve_adapter(adapter)
+    loaded.adapter.check_organisation(organisation or agency)
     everything = read_dlq(kafka, agency)
     chosen = (
         _select(everything, stage, loaded.adapter.name)
@@ -133,6 +139,7 @@ def replay_(  # noqa: PLR0917 - a Typer command takes its options as parameters
         source=KafkaSource(f"mais.{agency}.dlq.v1"),
         kafka=kafka,
         registry=registry_client(registry_url),
+        organisation_id=organisation,
     )
     metrics = RuntimeMetrics(loaded.adapter.name, agency)
     ctx = LoopContext(

@@ -127,13 +127,16 @@ def train_command(
     auto_link: Annotated[float, typer.Option(help="Auto-link threshold to save.")] = Thresholds().auto_link,
     review: Annotated[float, typer.Option(help="Review threshold to save.")] = Thresholds().review,
     link_only: LinkOnly = False,
+    description: Annotated[
+        str, typer.Option(help="What the model was trained on, saved in the file (no personal data).")
+    ] = "",
 ) -> None:
     """Estimate a model (m/u per comparison level, prior, term frequencies) from records."""
     found = read_records(files)
     labels = read_truth(truth, found) if truth is not None else None
     settings = TrainingSettings(thresholds=Thresholds(auto_link, review), link_only=link_only)
     started = time.perf_counter()
-    model = train(found.records.values(), truth=labels, settings=settings)
+    model = train(found.records.values(), truth=labels, settings=settings, description=description)
     model.save(out)
     _err.print(
         f"trained on {len(found.records)} records in {time.perf_counter() - started:.1f} s; wrote {out}"
@@ -171,6 +174,7 @@ def link_command(
             ("B-cubed precision", accuracy.bcubed_precision),
             ("B-cubed recall", accuracy.bcubed_recall),
             ("blocking ceiling", accuracy.blocking_ceiling or 0.0),
+            ("reachable ceiling", accuracy.reachable_ceiling or 0.0),
         ):
             table.add_row(name, f"{value:.4f}")
     _err.print(table)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from exchange.cli._options import renamed_help
 from exchange.compatibility import CompatibilityLevel
 from exchange.errors import ConfigError, DataError
 from exchange.registry_client import RegistrySettings, SchemaRegistryClient
@@ -140,9 +141,15 @@ def register_standard(registry: SchemaRegistryClient) -> list[tuple[str, int, bo
 
 @app.command()
 def register(
-    url: Annotated[
+    registry_url: Annotated[
         str | None,
-        typer.Option(help="Schema registry URL (default: MAIS_SCHEMA_REGISTRY_URL, else the local one)."),
+        typer.Option(
+            "--registry-url",
+            "--url",
+            help=renamed_help(
+                "Schema registry URL (default: MAIS_SCHEMA_REGISTRY_URL, else the local one).", "--url"
+            ),
+        ),
     ] = None,
 ) -> None:
     """Load the standard's event schemas into the registry, one subject per event (idempotent).
@@ -150,7 +157,8 @@ def register(
     Subjects are the events' full names (``mais.v1.PersonRecorded``); adapters also register
     each schema under ``<topic>-<full name>`` when they first write to a topic.
     """
-    registry = SchemaRegistryClient.from_settings(RegistrySettings(url=url) if url else RegistrySettings())
+    settings = RegistrySettings(url=registry_url) if registry_url else RegistrySettings()
+    registry = SchemaRegistryClient.from_settings(settings)
     try:
         done = register_standard(registry)
     finally:

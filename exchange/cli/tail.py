@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import uuid
 from typing import Annotated, Any, TextIO
 
 import typer
@@ -75,7 +74,7 @@ def tail_topic(
     consumer = Consumer(
         {
             **kafka.confluent_config(),
-            "group.id": f"mais-tail-{uuid.uuid4().hex}",
+            "group.id": kafka.scratch_group("tail"),
             "isolation.level": "read_committed",
             "enable.auto.commit": False,
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -18,38 +18,51 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from exchange.adapter import Adapter, AdapterContext, StandardEvent, load_adapter
+from exchange.cli._options import OrganisationOption
 from exchange.errors import ConfigError, DataError
 
 __all__ = ["app", "event_json", "jsonable", "translate_files"]
 
 EXIT_REJECTS = 3
 
-app = typer.Typer(
-    help="Translate files with one adapter, offline: standard events as JSON lines.",
-    context_settings={"allow_interspersed_args": True},
-)
+app = typer.Typer()
 
 
-@app.callback(invoke_without_command=True)
+@app.command("translate", context_settings={"allow_interspersed_args": True}, no_args_is_help=True)
 def translate(
-    files: Annotated[list[Path], typer.Argument(help="Input files (read whole; '-' is not supported).")],
-    adapter: Annotated[str, typer.Option("--adapter", "-a", help="Adapter name, e.g. hl7v2.")],
-    agency: Annotated[str, typer.Option(help="Agency in topic names mais.<agency>.<entity>.v1.")] = "local",
-    organisation: Annotated[
-        str, typer.Option(help="ODS code or LA number of the publishing organisation.")
-    ] = "LOCAL",
-    warnings: Annotated[bool, typer.Option(help="Also print identifier warnings (JSON) on stderr.")] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE", help="Input files (read whole; '-' is not supported).", show_default=False
+        ),
+    ],
+    adapter: Annotated[
+        str, typer.Option("--adapter", "-a", metavar="NAME", help="Adapter name, e.g. hl7v2.")
+    ],
+    agency: Annotated[
+        str, typer.Option(metavar="AGENCY", help="Agency in topic names mais.<agency>.<entity>.v1.")
+    ] = "local",
+    organisation: OrganisationOption = "",
+    warnings: Annotated[
+        bool, typer.Option("--warnings", help="Also print warnings (fields left out, JSON) on stderr.")
+    ] = False,
 ) -> None:
-    """Print one JSON line per standard event on stdout and one per rejected record on stderr."""
+    """Translate files with one adapter, offline: standard events as JSON lines on stdout.
+
+    Rejected records are JSON lines on stderr. Exit status: 0 when nothing was rejected, 3 when
+    some records were, 2 on usage errors.
+    """
+    chosen = load_adapter(adapter)
+    publisher = organisation or agency
+    chosen.check_organisation(publisher)
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise ConfigError(f"no such file: {', '.join(missing)}", hint="check the paths given to translate")
-    chosen = load_adapter(adapter)
     rejected = translate_files(
         chosen,
         files,
         agency=agency,
-        organisation=organisation,
+        organisation=publisher,
         out=sys.stdout,
         err=sys.stderr,
         warnings=warnings,
@@ -71,7 +84,7 @@ def translate_files(
     """Translate ``files``; write events to ``out`` and rejects to ``err``; return the reject count."""
     rejected = 0
     for path in files:
-        warn = _warner(path, err, warnings)
+        warn = _Warner(path, err, warnings)
         context = AdapterContext(agency=agency, organisation_id=organisation, warn=warn)
         try:
             data = path.read_bytes()
@@ -80,7 +93,7 @@ def translate_files(
             _line(err, {"file": str(path), "record": None, "stage": "read", "error": reason})
             rejected += 1
             continue
-        for origin, events, problem in _records(adapter, data, path.name, context):
+        for origin, events, problem in _records(adapter, data, path.name, context, warn):
             if problem is not None:
                 _line(err, {"file": str(path), "record": origin, "stage": problem[0], "error": problem[1]})
                 rejected += 1
@@ -94,11 +107,13 @@ Outcome = tuple[str, Sequence[StandardEvent], tuple[str, str] | None]
 """(record origin, its events, (stage, error) when it was rejected)."""
 
 
-def _records(adapter: Adapter, data: bytes, name: str, context: AdapterContext) -> Iterator[Outcome]:
-    origin = name
+def _records(
+    adapter: Adapter, data: bytes, name: str, context: AdapterContext, warner: _Warner
+) -> Iterator[Outcome]:
+    origin = warner.origin = name
     try:
         for record in adapter.split(data, name):
-            origin = record.origin
+            origin = warner.origin = record.origin
             try:
                 yield origin, adapter.translate(record, context), None
             except DataError as exc:
@@ -138,12 +153,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _warner(path: Path, err: TextIO, show: bool) -> Callable[[str, str], None]:
-    def warn(code: str, message: str) -> None:
-        if show:
-            _line(err, {"file": str(path), "warning": code, "message": message})
+class _Warner:
+    """``AdapterContext.warn`` for one file: a JSON line on stderr naming the record (if shown)."""
 
-    return warn
+    def __init__(self, path: Path, err: TextIO, show: bool) -> None:
+        self.path, self.err, self.show = path, err, show
+        self.origin: str | None = None
+
+    def __call__(self, code: str, message: str) -> None:
+        if self.show:
+            where = {"file": str(self.path), "record": self.origin}
+            _line(self.err, where | {"warning": code, "message": message})
 
 
 def _line(stream: TextIO, obj: dict[str, Any]) -> None:

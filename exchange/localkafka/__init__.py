@@ -11,5 +11,17 @@ from exchange.localkafka._cluster import ClusterInfo, LocalKafkaCluster
 from exchange.localkafka._jars import ensure_jars, kafka_version
 from exchange.localkafka._prereqs import free_port
 from exchange.localkafka._registry_process import LocalRegistry
+from exchange.localkafka._secure import SecureStack, provision, stack_settings, write_env_file
 
-__all__ = ["ClusterInfo", "LocalKafkaCluster", "LocalRegistry", "ensure_jars", "free_port", "kafka_version"]
+__all__ = [
+    "ClusterInfo",
+    "LocalKafkaCluster",
+    "LocalRegistry",
+    "SecureStack",
+    "ensure_jars",
+    "free_port",
+    "kafka_version",
+    "provision",
+    "stack_settings",
+    "write_env_file",
+]

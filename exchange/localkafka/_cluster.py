@@ -1,7 +1,9 @@
 """Start, watch and stop a local Kafka cluster (1 or 3 KRaft nodes) from the cached Maven jars.
 
-State lives in one folder: ``cluster.json`` (id, version, ports), ``log4j2.properties`` and a
-``node-N/`` folder per node with its ``server.properties``, ``data/``, ``broker.log`` and ``pid``.
+State lives in one folder: ``cluster.json`` (id, version, ports, secured or not),
+``log4j2.properties`` and a ``node-N/`` folder per node with its ``server.properties``, ``data/``,
+``broker.log`` and ``pid``. A secured cluster also keeps its CA and certificates in ``tls/`` and
+the passwords of its own principals in ``secrets/`` (owner-readable only).
 Processes are always signalled by their own recorded pid, after checking that the pid still
 belongs to a broker of this folder.
 """
@@ -19,10 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.errors import ConfigError, PrerequisiteError
-from exchange.localkafka._config import LOG4J2_PROPERTIES, NodeSpec, render_server_properties
+from exchange.localkafka._config import LOG4J2_PROPERTIES, BrokerSecurity, NodeSpec, render_server_properties
 from exchange.localkafka._jars import ensure_jars, kafka_version
 from exchange.localkafka._prereqs import check_java, ensure_port_free
 from exchange.localkafka._process import read_pid, runs_with, send_signal
+from exchange.localkafka._secrets import stored_secret
+from exchange.security import CertificateAuthority
+from exchange.settings import KafkaSettings
 
 __all__ = ["ClusterInfo", "LocalKafkaCluster"]
 
@@ -54,6 +59,7 @@ class LocalKafkaCluster:
         base_port: int = 9092,
         ports: Sequence[tuple[int, int]] | None = None,
         heap: str | None = None,
+        secure: bool = False,
     ) -> None:
         if nodes not in (1, 3):
             raise ConfigError(
@@ -69,6 +75,7 @@ class LocalKafkaCluster:
             for i, (broker, controller) in enumerate(pairs[:nodes])
         )
         self.heap = heap or ("-Xmx1g" if nodes == 1 else "-Xmx768m")
+        self.secure = secure
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
     # ----------------------------------------------------------------- queries
@@ -84,7 +91,47 @@ class LocalKafkaCluster:
             return None
         state = json.loads(path.read_text())
         ports = [tuple(pair) for pair in state["ports"]]
-        return cls(state_dir, nodes=len(ports), ports=[(p[0], p[1]) for p in ports])
+        return cls(
+            state_dir,
+            nodes=len(ports),
+            ports=[(p[0], p[1]) for p in ports],
+            secure=bool(state.get("secure", False)),
+        )
+
+    # ---------------------------------------------------------------- security
+    @property
+    def certificate_authority(self) -> CertificateAuthority:
+        """The CA of a secured cluster (``tls/ca.pem`` is what clients trust)."""
+        return CertificateAuthority(self.state_dir / "tls")
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.state_dir / "secrets"
+
+    def admin_settings(self) -> KafkaSettings:
+        """Client settings of the cluster's super user (plain settings if it is not secured)."""
+        if not self.secure:
+            return KafkaSettings(bootstrap_servers=self.bootstrap_servers)
+        return KafkaSettings(
+            bootstrap_servers=self.bootstrap_servers,
+            security_protocol="SASL_SSL",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username="admin",
+            sasl_password=stored_secret(self.secrets_dir / "admin.password"),
+            ssl_ca_location=self.certificate_authority.cert_file,
+        )
+
+    def _security(self) -> BrokerSecurity | None:
+        if not self.secure:
+            return None
+        ca = self.certificate_authority.ensure()
+        broker = ca.issue_server("broker") if not (ca.directory / "broker.pem").is_file() else None
+        password = stored_secret(self.secrets_dir / "admin.password").get_secret_value()
+        return BrokerSecurity(
+            admin_password=password,
+            keystore=broker.pem if broker else ca.directory / "broker.pem",
+            truststore=ca.cert_file,
+        )
 
     def recorded_state(self) -> dict[str, object]:
         path = self.state_dir / _STATE_FILE
@@ -136,7 +183,7 @@ class LocalKafkaCluster:
         from confluent_kafka.admin import AdminClient  # noqa: PLC0415 - only needed once started
 
         deadline = time.monotonic() + timeout
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
+        admin = AdminClient({**self.admin_settings().confluent_config(), "log_level": 0})
         seen = 0
         while time.monotonic() < deadline:
             self._fail_if_any_died()
@@ -185,24 +232,34 @@ class LocalKafkaCluster:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         state = self.recorded_state()
         ports = [[n.broker_port, n.controller_port] for n in self.nodes]
-        if state and state.get("ports") != ports:
+        if state and (state.get("ports") != ports or bool(state.get("secure")) != self.secure):
             raise PrerequisiteError(
                 f"{self.state_dir} holds a cluster with other ports or node count",
-                hint="use the same --nodes/--port as before, or delete that folder for a fresh cluster",
+                hint="use the same --nodes/--kafka-port/--secure as before, or delete that folder for a "
+                "fresh cluster",
             )
         cluster_id = str(state.get("cluster_id") or _new_cluster_id())
         log4j = self.state_dir / "log4j2.properties"
         log4j.write_text(LOG4J2_PROPERTIES)
+        security = self._security()
         for node in self.nodes:
             node.directory.mkdir(parents=True, exist_ok=True)
-            node.properties_file.write_text(render_server_properties(node, self.nodes))
+            node.properties_file.write_text(render_server_properties(node, self.nodes, security))
+            node.properties_file.chmod(0o600)  # a secured node's file holds the admin password
             if not (node.data_dir / "meta.properties").is_file():
-                self._format(java, libs, node, cluster_id)
-        state = {"cluster_id": cluster_id, "kafka_version": kafka_version(), "ports": ports}
+                self._format(java, libs, node, cluster_id, security)
+        state = {
+            "cluster_id": cluster_id,
+            "kafka_version": kafka_version(),
+            "ports": ports,
+            "secure": self.secure,
+        }
         (self.state_dir / _STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
         return cluster_id
 
-    def _format(self, java: str, libs: Path, node: NodeSpec, cluster_id: str) -> None:
+    def _format(
+        self, java: str, libs: Path, node: NodeSpec, cluster_id: str, security: BrokerSecurity | None
+    ) -> None:
         cmd = [
             java,
             "-Xmx256m",
@@ -214,6 +271,8 @@ class LocalKafkaCluster:
             f"--cluster-id={cluster_id}",
             f"--config={node.properties_file}",
         ]
+        if security is not None:  # the super user exists from the start (SCRAM lives in the metadata log)
+            cmd.append(f"--add-scram=SCRAM-SHA-512=[name=admin,password={security.admin_password}]")
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
         if proc.returncode != 0:
             raise PrerequisiteError(

@@ -21,6 +21,20 @@ logger.ak.level = WARN
 
 
 @dataclass(frozen=True, slots=True)
+class BrokerSecurity:
+    """How a secured node listens: SASL/SCRAM-SHA-512 over TLS for clients, ACLs enforced.
+
+    Clients and brokers use the ``SASL_SSL`` listener (SCRAM-SHA-512; ``admin`` is the only super
+    user). The controller listener uses SASL/PLAIN without TLS on loopback: SCRAM cannot serve it,
+    because SCRAM credentials live in the metadata log the controllers themselves serve.
+    """
+
+    admin_password: str
+    keystore: Path  # PKCS#8 key + certificate chain in one PEM file
+    truststore: Path  # the CA's certificate
+
+
+@dataclass(frozen=True, slots=True)
 class NodeSpec:
     """One combined broker+controller node listening on loopback."""
 
@@ -50,24 +64,33 @@ class NodeSpec:
         return f"127.0.0.1:{self.broker_port}"
 
 
-def render_server_properties(node: NodeSpec, all_nodes: tuple[NodeSpec, ...]) -> str:
+def render_server_properties(
+    node: NodeSpec, all_nodes: tuple[NodeSpec, ...], security: BrokerSecurity | None = None
+) -> str:
     """server.properties for ``node`` in a static KRaft quorum made of ``all_nodes``.
 
     One node: replication factor 1 everywhere. Three nodes: replication factor 3 and
     ``min.insync.replicas=2``, so one node can fail without losing an acknowledged write.
+    With ``security``, clients must authenticate over TLS and are held to their ACLs.
     """
     voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in all_nodes)
     replicas = min(3, len(all_nodes))
     min_isr = 2 if replicas >= 3 else 1
+    listener = "SASL_SSL" if security else "PLAINTEXT"
     lines = [
         "process.roles=broker,controller",
         f"node.id={node.node_id}",
         f"controller.quorum.voters={voters}",
-        f"listeners=PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{node.broker_port}",
-        "inter.broker.listener.name=PLAINTEXT",
+        f"listeners={listener}://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
+        f"advertised.listeners={listener}://127.0.0.1:{node.broker_port}",
+        f"inter.broker.listener.name={listener}",
         "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map="
+        + (
+            "CONTROLLER:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+            if security
+            else "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+        ),
         f"log.dirs={node.data_dir}",
         "num.partitions=1",
         f"default.replication.factor={replicas}",
@@ -95,4 +118,30 @@ def render_server_properties(node: NodeSpec, all_nodes: tuple[NodeSpec, ...]) ->
             "broker.session.timeout.ms=6000",
             "replica.lag.time.max.ms=10000",
         ]
+    if security is not None:
+        lines += _security_lines(security)
     return "\n".join(lines) + "\n"
+
+
+def _security_lines(security: BrokerSecurity) -> list[str]:
+    password = security.admin_password
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    return [
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+        f'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={scram} required username="admin" '
+        f'password="{password}";',
+        "sasl.mechanism.controller.protocol=PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        f'listener.name.controller.plain.sasl.jaas.config={plain} required username="admin" '
+        f'password="{password}" user_admin="{password}";',
+        "ssl.keystore.type=PEM",
+        f"ssl.keystore.location={security.keystore}",
+        "ssl.truststore.type=PEM",
+        f"ssl.truststore.location={security.truststore}",
+        "ssl.client.auth=none",
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users=User:admin",
+        "allow.everyone.if.no.acl.found=false",
+    ]

@@ -75,7 +75,7 @@ def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
             raise PrerequisiteError(
                 f"port {port} on {host} is already in use by another process",
                 hint=f"stop whatever listens on port {port} (see `ss -ltnp 'sport = :{port}'`), "
-                "or choose other ports with --port",
+                "or choose other ports with --kafka-port or --registry-port",
             ) from exc
 
 

@@ -1,19 +1,24 @@
 """Blocking keys: which records are worth comparing at all.
 
-Two records become a candidate pair when they share at least one key. Each rule below keeps
-blocks small on a million people while letting one field be wrong at a time:
+Two records become a candidate pair when they share at least one key. Each rule keeps blocks
+small on a million people while letting something be wrong at a time:
 
 | rule | key | catches |
 |---|---|---|
-| identifier | system and value | any shared identifier (NHS number, UPN, LA child id ...) |
-| given + family | first given name (and its formal forms) and family name | a wrong date of birth |
-| family + birth date | family name, date of birth (day, month sorted) | a nickname or given-name typo |
-| given + birth date | given name (and formal forms), date of birth | a surname change or typo |
-| postcode + given | postcode and first given name | a wrong date of birth and a surname change |
-| postcode + family | postcode and family name | a wrong date of birth and a nickname |
+| `i` | identifier system and value | any shared identifier (NHS number, UPN, LA child id) |
+| `gf` | given name (or a formal form), family name, birth year | a day or month typo |
+| `gf` | given name (or a formal form), family name, day and month | a year typo |
+| `dg` | date of birth, first letter of the given name (or a form) | surname change + typo |
+| `df` | date of birth, first letter of the family name | unknown nickname + typo |
+| `pg` | postcode and first given name | wrong date of birth + surname change |
+| `pf` | postcode, family name, birth year (or day and month) | date typo + nickname |
+| `pd` | postcode and date of birth | changes or typos in both names |
 
-Dates of birth enter keys with day and month sorted, so a day/month swap shares the key.
-Keys are plain strings; the same function serves the online index and batch linking.
+Dates of birth enter keys with day and month sorted, so a day/month swap shares the key. Typos
+keep a name's first letter far more often than not. Names alone are not a key: a common name
+shared by thousands made blocks of thousands; a record without a date of birth keys names alone,
+so it meets records with a date of birth through postcodes and identifiers only. Keys are plain
+strings; the same function serves the online index and batch linking.
 """
 
 from __future__ import annotations
@@ -33,6 +38,18 @@ def _date_key(record: MatchRecord) -> str | None:
     return f"{birth.year}.{low}.{high}"
 
 
+def _date_parts(record: MatchRecord) -> list[str]:
+    """The year and the (sorted) day and month of a date of birth, each alone, as far as known."""
+    birth = record.birth_date
+    if birth is None:
+        return []
+    parts = [f"y{birth.year}"] if birth.year is not None else []
+    if birth.month is not None and birth.day is not None:
+        low, high = sorted((birth.month, birth.day))
+        parts.append(f"m{low}.{high}")
+    return parts
+
+
 def blocking_keys(record: MatchRecord) -> list[str]:
     """Every blocking key of ``record`` (duplicates removed, order stable)."""
     keys: list[str] = [f"i|{system}|{value}" for system, value in record.identifiers]
@@ -42,14 +59,16 @@ def blocking_keys(record: MatchRecord) -> list[str]:
             givens.append(form)
     families = record.family_names[:2]
     when = _date_key(record)
+    parts = _date_parts(record) or [""]
     for family in families:
-        keys.extend(f"gf|{given}|{family}" for given in givens)
-        if when:
-            keys.append(f"fd|{family}|{when}")
+        keys.extend(f"gf|{given}|{family}|{part}" for given in givens for part in parts)
     if when:
-        keys.extend(f"gd|{given}|{when}" for given in givens)
+        keys.extend(f"dg|{when}|{given[0]}" for given in givens)
+        keys.extend(f"df|{when}|{family[0]}" for family in families)
     first_given = record.given_names[:1]
     for postcode in record.postcodes[:2]:
         keys.extend(f"pg|{postcode}|{given}" for given in first_given)
-        keys.extend(f"pf|{postcode}|{family}" for family in families[:1])
+        keys.extend(f"pf|{postcode}|{family}|{part}" for family in families[:1] for part in parts)
+        if when:
+            keys.append(f"pd|{postcode}|{when}")
     return list(dict.fromkeys(keys))

@@ -8,6 +8,7 @@ one agency's register that the agency has not merged itself.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -54,10 +55,20 @@ class PersonCandidate:
 class PersonClusters:
     """Records clustered into persons, kept up to date one record event at a time.
 
-    ``new_person_id`` makes ids (default: a random 16-hex-digit id); ``known_person_ids`` maps
-    record keys to the person ids they had before a restart, so ids survive rebuilding. After any
-    sequence of changes the persons are those batch :func:`~exchange.matching.link` finds for the
-    same records and merges, whatever order the records arrived in.
+    After any sequence of changes the persons are those batch :func:`~exchange.matching.link`
+    finds for the same records and merges, whatever order the records arrived in.
+
+    Person ids: a person is named by its **oldest record** (the first to arrive). Each record
+    has a home id, made (by ``new_person_id``; default a random 16-hex-digit id) the first time
+    it is the oldest record of a person, and kept for good; a person's id is its oldest record's
+    home id. So an id never changes while a person's records stay the same (unrelated records
+    may come and go), a merge keeps the id of the person whose record is oldest, a split gives
+    back the id a part had before it was merged, and a change undone (a record added, then
+    removed) gives every person back its id. When the oldest record itself is removed, its home
+    id passes to the next oldest record of that person, so erasing one record does not rename
+    the person. ``known_person_ids`` maps record keys to the person ids they had before a
+    restart: a record that becomes the oldest of a person takes its known id as its home id (if
+    no other person holds it), so ids survive a rebuild that feeds records in their first order.
     """
 
     def __init__(
@@ -76,8 +87,10 @@ class PersonClusters:
         self._aliases: dict[str, str] = {}
         self._person: dict[str, str] = {}
         self._members: dict[str, set[str]] = {}
-        self._former: dict[str, str] = dict(known_person_ids or {})
-        self._born: dict[str, int] = {}
+        self._known: dict[str, str] = dict(known_person_ids or {})
+        self._arrived: dict[str, int] = {}
+        self._arrivals = itertools.count()
+        self._home: dict[str, str] = {}
 
     @property
     def index(self) -> MatchIndex:
@@ -96,11 +109,12 @@ class PersonClusters:
         """Hold ``record`` (new or an update of its key) and relink; the person events it caused."""
         key = record.key
         touched = self._detach(key) | {key}
+        self._arrived.setdefault(key, next(self._arrivals))
         self._index.add(record)
         scorer, model = self._index.scorer, self.model
         review, auto = model.thresholds.review, model.thresholds.auto_link
         held = self._index.get(key) or record
-        for other in self._index.candidates(held):
+        for other in self._index.candidates(held, min_probability=review):
             w = scorer.weight(held, other)
             p = scorer.probability(w)
             if p < review or hard_rule(held, other, model):
@@ -115,8 +129,21 @@ class PersonClusters:
         """Forget the record with ``key`` everywhere (PersonRemoved); the person events it caused."""
         if self._index.remove(key) is None:
             return []
+        self._pass_on_home(key)
+        self._arrived.pop(key, None)
+        self._known.pop(key, None)
         touched = self._detach(key) | self._merged.get(key, set())
         return self._recluster(touched | {key})
+
+    def _pass_on_home(self, key: str) -> None:
+        """The home id of a record being removed goes to the next oldest record of its person."""
+        home = self._home.pop(key, None)
+        person = self._person.get(key)
+        if home is None or home != person:
+            return
+        heirs = [k for k in self._members.get(person, ()) if k != key]
+        if heirs:
+            self._home[min(heirs, key=self._arrived.__getitem__)] = home
 
     def merge(self, survivor: str, retired: tuple[str, ...]) -> list[PersonEvent]:
         """The agency merged ``retired`` records into ``survivor`` (PersonsMerged): they become one
@@ -192,22 +219,16 @@ class PersonClusters:
         gone = [k for k in touched if k not in self._index and k in self._person]
         return self._assign(groups, gone)
 
-    def _vote(self, key: str) -> str | None:
-        former = self._former.get(key)
-        if former is not None and former not in self._members:
-            return former
-        return self._person.get(key)
-
-    def _choose(self, votes: Counter[tuple[int, str]]) -> dict[int, str]:
-        """Group number -> the existing id it keeps: most records first, then the oldest id."""
-        order = sorted(votes.items(), key=lambda item: (-item[1], self._born.get(item[0][1], -1), item[0][1]))
-        chosen: dict[int, str] = {}
-        used: set[str] = set()
-        for (g, pid), _ in order:
-            if g not in chosen and pid not in used:
-                chosen[g] = pid
-                used.add(pid)
-        return chosen
+    def _id_of(self, group: list[str], taken: set[str]) -> str:
+        """The id of a person of ``group``: its oldest record's home id (made on first need)."""
+        owner = min(group, key=self._arrived.__getitem__)
+        home = self._home.get(owner)
+        if home is None:
+            known = self._known.get(owner)
+            in_use = known is not None and (known in taken or known in self._members)
+            home = known if known is not None and not in_use else self._new_id()
+            self._home[owner] = home
+        return home
 
     def _place(self, pid: str, group: list[str], old_members: set[str]) -> PersonEvent | None:
         """Make ``group`` the records of ``pid``; the event that says so (None: nothing changed)."""
@@ -215,7 +236,6 @@ class PersonClusters:
         members = set(group)
         for key in group:
             self._person[key] = pid
-            self._former.pop(key, None)
         self._members[pid] = members
         if not old_members and sources:
             return PersonSplit(sources.most_common(1)[0][0], pid, tuple(group))
@@ -233,33 +253,25 @@ class PersonClusters:
             pid = self._person.get(key)
             if pid is not None:
                 before.setdefault(pid, set(self._members.get(pid, ())))
-        votes = Counter((g, pid) for g, group in enumerate(groups) for k in group if (pid := self._vote(k)))
-        chosen = self._choose(votes)
-        used = set(chosen.values())
-        events: list[PersonEvent] = []
         for key in gone:
             pid = self._person.pop(key)
             self._members.get(pid, set()).discard(key)
-            self._former.pop(key, None)
-        for g, group in enumerate(groups):
-            pid = chosen.get(g)
-            if pid is None:
-                pid = self._new_id()
-                chosen[g] = pid
-            self._born.setdefault(pid, len(self._born))
+        chosen: list[str] = []
+        for group in groups:
+            chosen.append(self._id_of(group, set(chosen)))
+        events: list[PersonEvent] = []
+        for pid, group in zip(chosen, groups, strict=True):
             event = self._place(pid, group, before.get(pid, set()))
             if event is not None:
                 events.append(event)
         for pid, old_members in before.items():
-            if pid in used or pid in chosen.values():
+            if pid in chosen:
                 continue
             remaining = [k for k in old_members if k in self._person]
-            del self._members[pid]
+            self._members.pop(pid, None)
             if not remaining:
                 events.append(PersonRetired(pid))
                 continue
             into = Counter(self._person[k] for k in remaining).most_common(1)[0][0]
-            for key in remaining:
-                self._former[key] = pid
             events.append(PersonMerged(pid, into, tuple(sorted(remaining))))
         return events

@@ -119,6 +119,8 @@ def _postcode(a: MatchRecord, b: MatchRecord) -> int | None:
         for y in pb:
             if x == y:
                 return 0
+            if best == 1 or x[0] != y[0]:  # every part starts with the first character
+                continue
             px, py = postcode_parts(x), postcode_parts(y)
             for level in range(1, best):
                 if px[level - 1] and px[level - 1] == py[level - 1]:

@@ -22,6 +22,10 @@ class Accuracy:
     blocking_ceiling: float | None
     true_pairs: int
     predicted_pairs: int
+    reachable_ceiling: float | None = None
+    """The share of true pairs joined through a chain of true pairs that blocking put forward: the
+    recall a perfect scorer could reach by clustering (a record with no name, linked to its
+    person only through an identifier another record shares, counts here and not above)."""
 
 
 def evaluate(
@@ -60,11 +64,30 @@ def evaluate(
     bcubed_p = sum(n * n / cluster_size[c] for (c, _), n in overlap.items()) / records if records else 1.0
     bcubed_r = sum(n * n / person_size[p] for (_, p), n in overlap.items()) / records if records else 1.0
     ceiling: float | None = None
+    reachable: float | None = None
     if candidate_pairs is not None:
-        found = 0
-        for a, b in candidate_pairs:
-            person = truth.get(a)
-            if person is not None and person == truth.get(b):
-                found += 1
-        ceiling = found / true_pairs if true_pairs else 1.0
-    return Accuracy(precision, recall, f1, bcubed_p, bcubed_r, ceiling, true_pairs, predicted)
+        true_candidates = [
+            (a, b) for a, b in candidate_pairs if truth.get(a) is not None and truth.get(a) == truth.get(b)
+        ]
+        ceiling = len(true_candidates) / true_pairs if true_pairs else 1.0
+        reachable = _joined_pairs(true_candidates) / true_pairs if true_pairs else 1.0
+    return Accuracy(precision, recall, f1, bcubed_p, bcubed_r, ceiling, true_pairs, predicted, reachable)
+
+
+def _joined_pairs(pairs: Iterable[tuple[str, str]]) -> int:
+    """How many pairs of keys the connected components of ``pairs`` join."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+    sizes = Counter(root(key) for key in list(parent))
+    return sum(n * (n - 1) // 2 for n in sizes.values())

@@ -1,25 +1,37 @@
 """The online index: records in memory, found again through their blocking keys.
 
 Blocking keys are held as their hashes (a collision only adds a candidate, which scoring then
-judges), each mapped to one record slot or a list of slots; records are kept with their shared
-parts interned, so a million people fit in well under the memory of a small service.
+judges), each mapped to one record slot or a compact array of slots; records are kept with their
+shared parts interned, so a million people fit in well under the memory of a small service.
+
+A block larger than :data:`LARGE_BLOCK` (a common name) is not scored member by member: numpy
+bounds every member's match weight from cheap columns first (:mod:`exchange.matching._bound`)
+and only members that could reach the floor are scored, which gives the same candidates as
+scoring them all.
 """
 
 from __future__ import annotations
 
+import math
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from exchange.matching._blocking import blocking_keys
+from exchange.matching._bound import Columns, WeightBound
 from exchange.matching._model import Model, load_model
 from exchange.matching._pub03 import Grade, pub03_grade
 from exchange.matching._record import MatchRecord
-from exchange.matching._score import MatchScore, Scorer
+from exchange.matching._score import MatchScore, Scorer, hard_rule
 
 __all__ = ["Candidate", "MatchIndex"]
 
 DEFAULT_MAX_BLOCK = 5000
 """Blocks larger than this (a name shared by thousands) are not used to find candidates."""
+LARGE_BLOCK = 48
+"""Blocks larger than this are filtered by a weight bound before their members are scored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +98,9 @@ class MatchIndex:
         self._records: list[MatchRecord | None] = []
         self._slots: dict[str, int] = {}
         self._free: list[int] = []
-        self._blocks: dict[int, int | list[int]] = {}
+        self._blocks: dict[int, int | array[int]] = {}
+        self._columns = Columns()
+        self._bound = WeightBound(self.scorer)
         self._intern = _Interner()
 
     def __len__(self) -> int:
@@ -115,6 +129,7 @@ class MatchIndex:
             slot = len(self._records)
             self._records.append(record)
         self._slots[record.key] = slot
+        self._columns.set(slot, record)
         blocks = self._blocks
         for key in blocking_keys(record):
             h = hash(key)
@@ -122,7 +137,7 @@ class MatchIndex:
             if held is None:
                 blocks[h] = slot
             elif isinstance(held, int):
-                blocks[h] = [held, slot]
+                blocks[h] = array("i", (held, slot))
             else:
                 held.append(slot)
 
@@ -151,11 +166,17 @@ class MatchIndex:
             if len(held) == 1:
                 blocks[h] = held[0]
         self._records[slot] = None
+        self._columns.clear(slot)
         self._free.append(slot)
         return record
 
-    def candidates(self, record: MatchRecord) -> list[MatchRecord]:
-        """Records sharing a blocking key with ``record`` (never the record itself)."""
+    def candidates(self, record: MatchRecord, *, min_probability: float = 0.0) -> list[MatchRecord]:
+        """Records sharing a blocking key with ``record`` (never the record itself).
+
+        With ``min_probability``, members of large blocks whose match probability with ``record``
+        cannot reach it are left out (records sharing an identifier never are).
+        """
+        floor = _weight_of(min_probability)
         blocks = self._blocks
         found: set[int] = set()
         for key in blocking_keys(record):
@@ -164,8 +185,11 @@ class MatchIndex:
                 continue
             if isinstance(held, int):
                 found.add(held)
-            elif len(held) <= self.max_block or key.startswith("i|"):
+            elif key.startswith("i|") or len(held) <= LARGE_BLOCK:
                 found.update(held)
+            elif len(held) <= self.max_block:
+                slots = np.frombuffer(held, dtype=np.int32).copy()
+                found.update(self._bound.survivors(record, slots, self._columns, floor).tolist())
         records = self._records
         own = self._slots.get(record.key)
         return [r for s in found if s != own and (r := records[s]) is not None]
@@ -180,14 +204,29 @@ class MatchIndex:
         that forbids linking it in its score.
         """
         floor = self.model.thresholds.review if min_probability is None else min_probability
-        weight = self.scorer.weight
-        probability = self.scorer.probability
-        shared = {i for i in record.identifiers}
-        found: list[Candidate] = []
-        for other in self.candidates(record):
-            if probability(weight(record, other)) < floor and not shared.intersection(other.identifiers):
+        weight, probability, model = self.scorer.weight, self.scorer.probability, self.model
+        shared = set(record.identifiers)
+        ranked: list[tuple[float, MatchRecord]] = []
+        for other in self.candidates(record, min_probability=floor):
+            p = probability(weight(record, other))
+            if p < floor and not shared.intersection(other.identifiers):
                 continue
-            full = self.scorer.score(record, other)
-            found.append(Candidate(other, pub03_grade(record, other), full))
-        found.sort(key=lambda c: (c.score.probability, c.grade.score, c.key), reverse=True)
-        return found[:limit]
+            ranked.append((0.0 if hard_rule(record, other, model) else p, other))
+        if len(ranked) > limit:  # only the best (and any tied with the last) need grade and explanation
+            ranked.sort(key=lambda item: item[0], reverse=True)
+            cut = ranked[limit - 1][0]
+            ranked = [item for item in ranked if item[0] >= cut]
+        graded = [(p, pub03_grade(record, other), other) for p, other in ranked]
+        graded.sort(key=lambda item: (item[0], item[1].score, item[2].key), reverse=True)
+        return [
+            Candidate(other, grade, self.scorer.score(record, other)) for _, grade, other in graded[:limit]
+        ]
+
+
+def _weight_of(probability: float) -> float:
+    """The match weight of a probability (``-inf`` for 0)."""
+    if probability <= 0.0:
+        return -math.inf
+    if probability >= 1.0:
+        return math.inf
+    return math.log2(probability / (1.0 - probability))

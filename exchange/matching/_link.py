@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from exchange.matching._blocking import blocking_keys
+import numpy as np
+
+from exchange.matching._bulk import match_weights
 from exchange.matching._index import DEFAULT_MAX_BLOCK
 from exchange.matching._model import Model
+from exchange.matching._pairs import blocked_pairs
 from exchange.matching._partition import Identity, partition
+from exchange.matching._prepared import prepared
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import Scorer, hard_rule
 
 __all__ = ["Linkage", "candidate_pairs", "identity_of", "link"]
+
+_CHUNK = 200_000
+"""Pairs compared at once (bounds the memory of the comparison arrays)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,44 +44,28 @@ def candidate_pairs(
     Keys are hashed as the online index hashes them, and blocks above ``max_block`` are skipped
     (identifier blocks excepted), so batch and online see the same pairs.
     """
-    blocks: dict[int, list[int]] = {}
-    exempt: set[int] = set()
-    for i, record in enumerate(records):
-        for key in blocking_keys(record):
-            h = hash(key)
-            blocks.setdefault(h, []).append(i)
-            if key.startswith("i|"):
-                exempt.add(h)
-    seen: set[int] = set()
-    n = len(records)
-    for h, members in blocks.items():
-        size = len(members)
-        if size < 2 or (size > max_block and h not in exempt):
-            continue
-        for x in range(size):
-            i = members[x]
-            source = records[i].source
-            for y in range(x + 1, size):
-                j = members[y]
-                if link_only and records[j].source == source:
-                    continue
-                code = i * n + j if i < j else j * n + i
-                if code not in seen:
-                    seen.add(code)
-                    yield (i, j) if i < j else (j, i)
+    left, right = blocked_pairs(records, link_only=link_only, max_block=max_block)
+    return zip(left.tolist(), right.tolist(), strict=True)
 
 
 def identity_of(
     records: Iterable[MatchRecord], model: Model, aliases: dict[str, str] | None = None
 ) -> Identity:
-    """The hard-rule identity of each record key: its NHS number and its register entry."""
+    """The hard-rule identity of each record key: its NHS number and its register entry (worked
+    out when first asked: partitioning asks only for records that links would join)."""
     aliases = aliases or {}
-    table: dict[str, tuple[str | None, tuple[str, str, str] | None]] = {}
-    for record in records:
-        system, _, value = aliases.get(record.key, record.key).rpartition("|")
-        register = None if system.endswith(model.repeatable_systems) else (record.source, system, value)
-        table[record.key] = (record.nhs_number, register)
-    return lambda key: table.get(key, (None, None))
+    by_key = {record.key: record for record in records}
+    repeatable = model.repeatable_systems
+
+    def identity(key: str) -> tuple[str | None, tuple[str, str, str] | None]:
+        record = by_key.get(key)
+        if record is None:
+            return None, None
+        system, _, value = aliases.get(key, key).rpartition("|")
+        register = None if system.endswith(repeatable) else (record.source, system, value)
+        return record.nhs_number, register
+
+    return identity
 
 
 def link(
@@ -93,24 +85,33 @@ def link(
     merge_pairs = list(merges)
     aliases = {retired: survivor for survivor, retired in merge_pairs}
     scorer = Scorer(model)
-    weight, probability = scorer.weight, scorer.probability
+    probability = scorer.probability
     review, auto = model.thresholds.review, model.thresholds.auto_link
-    pairs: set[tuple[str, str]] = set()
     links: list[tuple[str, str, float]] = []
     possible: list[tuple[str, str, float]] = []
     edges: list[tuple[float, str, str]] = []
-    for i, j in candidate_pairs(items, link_only=link_only):
-        a, b = items[i], items[j]
-        pairs.add((a.key, b.key) if a.key < b.key else (b.key, a.key))
-        w = weight(a, b)
-        p = probability(w)
-        if p < review or hard_rule(a, b, model):
-            continue
-        if p >= auto:
-            links.append((a.key, b.key, p))
-            edges.append((w, a.key, b.key))
-        else:
-            possible.append((a.key, b.key, p))
+    shared = prepared(items)
+    left, right = shared.pairs(link_only=link_only, max_block=DEFAULT_MAX_BLOCK)
+    keys = [r.key for r in items]
+    pairs = frozenset(
+        (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+        for i, j in zip(left.tolist(), right.tolist(), strict=True)
+    )
+    columns = shared.columns()
+    floor = math.log2(review / (1.0 - review)) - 1.0  # below it no pair can reach the review threshold
+    for start in range(0, left.size, _CHUNK):
+        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
+        weights = match_weights(scorer, columns, a, columns.levels(a, b))
+        near = np.flatnonzero(weights >= floor)
+        for i, j, w in zip(a[near].tolist(), b[near].tolist(), weights[near].tolist(), strict=True):
+            p = probability(w)
+            if p < review or hard_rule(items[i], items[j], model):
+                continue
+            if p >= auto:
+                links.append((keys[i], keys[j], p))
+                edges.append((w, keys[i], keys[j]))
+            else:
+                possible.append((keys[i], keys[j], p))
     groups = partition((r.key for r in items), edges, identity_of(items, model, aliases), merge_pairs)
     return Linkage(
         clusters=tuple(tuple(g) for g in groups),

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import Any
 
 from exchange.errors import ConfigError
 from exchange.matching._compare import COMPARISONS, LEVELS, TF_FIELDS
+from exchange.matching._record import MatchRecord
 
-__all__ = ["FORMAT_VERSION", "Comparison", "Level", "Model", "Thresholds", "load_model"]
+__all__ = ["FORMAT_VERSION", "Comparison", "Level", "Model", "Thresholds", "load_model", "term_frequencies"]
 
 FORMAT_VERSION = 1
 """Version of the model file format; a file of another version is refused with a clear error."""
@@ -102,6 +104,16 @@ class Model:
         """A copy with other thresholds."""
         return replace(self, thresholds=thresholds)
 
+    def with_term_frequencies(self, records: Iterable[MatchRecord], keep: int = 2000) -> Model:
+        """A copy whose name frequencies are those of ``records`` (the population it will match),
+        as Splink computes its term-frequency tables; m, u, prior and thresholds are kept."""
+        tf = term_frequencies(list(records), keep)
+        comparisons = tuple(
+            replace(c, term_frequencies=tf[c.field][0], tf_floor=tf[c.field][1]) if c.field in tf else c
+            for c in self.comparisons
+        )
+        return replace(self, comparisons=comparisons)
+
     def to_json(self) -> dict[str, Any]:
         """The file form (see ``docs/matching.md``)."""
         return {
@@ -168,6 +180,23 @@ class Model:
                 f"model file is missing or has a malformed entry ({type(exc).__name__})",
                 hint="compare it with the shipped exchange/matching/default_model.json",
             ) from None
+
+
+def term_frequencies(
+    records: Sequence[MatchRecord], keep: int = 2000
+) -> dict[str, tuple[dict[str, float], float]]:
+    """field -> (share of each of the ``keep`` most common values seen more than once, the share
+    one occurrence makes: the floor for a value not listed), for each term-frequency field."""
+    out: dict[str, tuple[dict[str, float], float]] = {}
+    for name, getter in TF_FIELDS.items():
+        counts = Counter(v for r in records if (v := getter(r)) is not None)
+        total = sum(counts.values())
+        if not total:
+            out[name] = ({}, 0.0)
+            continue
+        table = {value: round(c / total, 6) for value, c in counts.most_common(keep) if c > 1}
+        out[name] = (table, 1.0 / total)
+    return out
 
 
 def _round(value: float) -> float:

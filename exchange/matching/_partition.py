@@ -26,14 +26,18 @@ def partition(
 
     Groups come out sorted, each with its keys sorted.
     """
-    parent: dict[str, str] = {}
-    nhs: dict[str, set[str]] = {}
-    registers: dict[str, dict[tuple[str, str], str]] = {}
-    for key in keys:
-        parent[key] = key
-        number, register = identity(key)
-        nhs[key] = {number} if number else set()
-        registers[key] = {register[:2]: register[2]} if register else {}
+    parent = {key: key for key in keys}
+    # What a group holds, kept for groups that have been joined or tested: its valid NHS number
+    # (a group never holds two) and its register entries. A root without an entry is a record
+    # that has never been joined, so its own identity is its group's.
+    held: dict[str, tuple[str | None, dict[tuple[str, str], str]]] = {}
+
+    def facts(key: str) -> tuple[str | None, dict[tuple[str, str], str]]:
+        found = held.get(key)
+        if found is None:
+            number, register = identity(key)
+            found = held[key] = (number or None, {register[:2]: register[2]} if register else {})
+        return found
 
     def root(key: str) -> str:
         while parent[key] != key:
@@ -43,18 +47,22 @@ def partition(
 
     def join(a: str, b: str, agency_merge: bool) -> None:
         ra, rb = root(a), root(b)
-        if ra == rb or len(nhs[ra] | nhs[rb]) > 1:
+        if ra == rb:
             return
-        reg_a, reg_b = registers[ra], registers[rb]
-        if not agency_merge and any(reg_a.get(k, v) != v for k, v in reg_b.items()):
+        (nhs_a, reg_a), (nhs_b, reg_b) = facts(ra), facts(rb)
+        if nhs_a and nhs_b and nhs_a != nhs_b:
             return
+        if not agency_merge and reg_a:
+            for k, v in reg_b.items():
+                if reg_a.get(k, v) != v:  # two records of one register
+                    return
         if (len(reg_a), ra) < (len(reg_b), rb):
             ra, rb, reg_a, reg_b = rb, ra, reg_b, reg_a
         parent[rb] = ra
-        nhs[ra] |= nhs.pop(rb)
         for k, v in reg_b.items():
             reg_a.setdefault(k, v)
-        del registers[rb]
+        held[ra] = (nhs_a or nhs_b, reg_a)
+        del held[rb]
 
     for a, b in sorted(tuple(sorted(pair)) for pair in merges):
         if a in parent and b in parent:
@@ -64,6 +72,6 @@ def partition(
         if a in parent and b in parent:
             join(a, b, agency_merge=False)
     groups: dict[str, list[str]] = {}
-    for key in parent:
+    for key in sorted(parent):  # so each group's keys come sorted
         groups.setdefault(root(key), []).append(key)
-    return sorted(sorted(group) for group in groups.values())
+    return sorted(groups.values())

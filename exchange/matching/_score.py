@@ -108,15 +108,30 @@ class Scorer:
             tf.append((0, getter, dict(comparison.term_frequencies), floor, math.log2(max(exact.u, 1e-9))))
         self._tf = tuple(tf)
 
-    def _tf_adjustment(self, index: int, record: MatchRecord) -> float:
+    def tf_adjustment(self, index: int, record: MatchRecord) -> float:
+        """The term-frequency adjustment of comparison ``index``'s exact level for ``record``'s value."""
         entry = self._tf[index]
         if entry is None:
             return 0.0
-        _, getter, table, floor, log_u = entry
-        value = getter(record)  # type: ignore[operator]
+        return self.value_adjustment(index, entry[1](record))  # type: ignore[operator]
+
+    def value_adjustment(self, index: int, value: str | None) -> float:
+        """The term-frequency adjustment of comparison ``index``'s exact level for ``value``."""
+        entry = self._tf[index]
+        if entry is None:
+            return 0.0
+        _, _, table, floor, log_u = entry
         frequency = table.get(value, floor) if value is not None else floor
         # Splink's adjustment: replace u of the exact level by the value's own frequency.
         return log_u - math.log2(max(frequency, floor))
+
+    def adjusts(self, index: int) -> bool:
+        """Whether comparison ``index``'s exact level is adjusted by term frequencies."""
+        return self._tf[index] is not None
+
+    def level_weights(self, index: int) -> tuple[float, ...]:
+        """The weight of each level of comparison ``index``."""
+        return self._weights[index]
 
     def weight(self, a: MatchRecord, b: MatchRecord) -> float:
         """The match weight of a pair (no explanation, no hard rules): the fast path."""
@@ -129,7 +144,7 @@ class Scorer:
                 continue
             total += weights[i][level]
             if level == 0 and tf[i] is not None:
-                total += self._tf_adjustment(i, a)
+                total += self.tf_adjustment(i, a)
         return total
 
     def weight_of_levels(self, levels: tuple[int | None, ...], a: MatchRecord) -> float:
@@ -140,7 +155,7 @@ class Scorer:
                 continue
             total += self._weights[i][level]
             if level == 0 and self._tf[i] is not None:
-                total += self._tf_adjustment(i, a)
+                total += self.tf_adjustment(i, a)
         return total
 
     def score(self, a: MatchRecord, b: MatchRecord) -> MatchScore:
@@ -152,9 +167,11 @@ class Scorer:
             if level is None:
                 contributions.append(FieldContribution(name, None, 0.0))
                 continue
-            adjustment = self._tf_adjustment(i, a) if level == 0 else 0.0
+            adjustment = self.tf_adjustment(i, a) if level == 0 and self._tf[i] is not None else 0.0
+            total += self._weights[i][level]  # added as weight() adds them: the same float
+            if adjustment:
+                total += adjustment
             weight = self._weights[i][level] + adjustment
-            total += weight
             contributions.append(FieldContribution(name, LEVELS[name][level], weight, adjustment))
         rule = hard_rule(a, b, self.model)
         probability = 0.0 if rule else _probability(total)

@@ -13,9 +13,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exchange.matching._compare import COMPARISONS, LEVELS, TF_FIELDS, compare
-from exchange.matching._link import candidate_pairs
-from exchange.matching._model import Comparison, Level, Model, Thresholds
+import numpy as np
+
+from exchange.matching._bulk import NONE, RecordColumns, vector_counts
+from exchange.matching._compare import COMPARISONS, LEVELS
+from exchange.matching._index import DEFAULT_MAX_BLOCK
+from exchange.matching._model import Comparison, Level, Model, Thresholds, term_frequencies
+from exchange.matching._pairs import Indices, block_pairs, blocks, sorted_unique, sources_of
+from exchange.matching._prepared import prepared
 from exchange.matching._record import MatchRecord
 from exchange.matching._score import hard_rule
 
@@ -37,6 +42,11 @@ class TrainingSettings:
     """How many of the most common values of each name field to keep."""
     link_only: bool = False
     """Pairs within one source are never compared (two data sets linked to each other)."""
+    em_pairs: int = 20_000
+    """Pairs compared in each EM session, drawn at random from the session's blocks."""
+    blocked_pairs: int = 50_000
+    """Candidate pairs compared to estimate the share of matches among them (drawn at random;
+    with a truth every candidate pair is compared)."""
 
 
 def _level_counts(vectors: Mapping[Vector, float]) -> list[list[float]]:
@@ -56,20 +66,25 @@ def _proportions(counts: list[list[float]], smoothing: float) -> list[list[float
     return out
 
 
-def _random_vectors(records: Sequence[MatchRecord], settings: TrainingSettings) -> Counter[Vector]:
+def _random_vectors(
+    records: Sequence[MatchRecord], columns: RecordColumns, settings: TrainingSettings
+) -> Counter[Vector]:
     rng = random.Random(settings.seed)  # noqa: S311 - sampling pairs, not secrets
     n = len(records)
-    vectors: Counter[Vector] = Counter()
     if n < 2:
-        return vectors
-    attempts = 0
-    while sum(vectors.values()) < settings.random_pairs and attempts < settings.random_pairs * 3:
-        attempts += 1
+        return Counter()
+    left: list[int] = []
+    right: list[int] = []
+    for _ in range(settings.random_pairs * 3):
+        if len(left) >= settings.random_pairs:
+            break
         i, j = rng.randrange(n), rng.randrange(n)
         if i == j or (settings.link_only and records[i].source == records[j].source):
             continue
-        vectors[compare(records[i], records[j])] += 1
-    return vectors
+        left.append(i)
+        right.append(j)
+    a, b = np.array(left, np.int64), np.array(right, np.int64)
+    return vector_counts(columns.levels(a, b))
 
 
 def _em(
@@ -97,19 +112,6 @@ def _em(
     return m, share
 
 
-def _term_frequencies(records: Sequence[MatchRecord], keep: int) -> dict[str, tuple[dict[str, float], float]]:
-    out: dict[str, tuple[dict[str, float], float]] = {}
-    for name, getter in TF_FIELDS.items():
-        counts = Counter(v for r in records if (v := getter(r)) is not None)
-        total = sum(counts.values())
-        if not total:
-            out[name] = ({}, 0.0)
-            continue
-        table = {value: round(c / total, 6) for value, c in counts.most_common(keep) if c > 1}
-        out[name] = (table, 1.0 / total)
-    return out
-
-
 _SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("birth_date", ("birth_date",)),
     ("names", ("given_name", "family_name")),
@@ -121,50 +123,63 @@ _FIELD_INDEX = {name: f for f, (name, _) in enumerate(COMPARISONS)}
 _SESSION_CAP = 50
 
 
-def _session_key(session: str, record: MatchRecord) -> list[str]:
+def _session_rows(session: str, columns: RecordColumns) -> tuple[Indices, Indices]:
+    """(record, key) rows of a session's blocks, in record order: the complete date of birth,
+    the first given and family names, or each identifier (any system)."""
+    n = columns.year.size
     if session == "birth_date":
-        birth = record.birth_date
-        return [f"{birth.year}-{birth.month}-{birth.day}"] if birth is not None and birth.complete else []
+        complete = (columns.year != 0) & (columns.month != 0) & (columns.day != 0)
+        owner = np.flatnonzero(complete)
+        return owner, (columns.year * 10_000 + columns.month * 100 + columns.day)[owner]
+    vocabulary = len(columns.text)
     if session == "names":
-        if record.given_names and record.family_names:
-            return [f"{record.given_names[0]}|{record.family_names[0]}"]
-        return []
-    return [f"{s}|{v}" for s, v in record.identifiers]
+        owner = np.flatnonzero((columns.given != 0) & (columns.family != 0))
+        return owner, columns.given[owner] * vocabulary + columns.family[owner]
+    held = columns.system != 0  # row-major: each record's identifiers in order
+    owner = np.repeat(np.arange(n, dtype=np.int64), held.sum(axis=1))
+    return owner, (columns.system * vocabulary + columns.value)[held]
 
 
 def _session_vectors(
-    records: Sequence[MatchRecord], session: str, excluded: tuple[str, ...], settings: TrainingSettings
+    records: Sequence[MatchRecord],
+    columns: RecordColumns,
+    session: str,
+    excluded: tuple[str, ...],
+    settings: TrainingSettings,
 ) -> Counter[Vector]:
-    blocks: dict[str, list[int]] = {}
-    for i, record in enumerate(records):
-        for key in _session_key(session, record):
-            blocks.setdefault(key, []).append(i)
+    """Comparison vectors of at most ``em_pairs`` pairs sharing a session key (blocks above
+    ``_SESSION_CAP`` cut to a random ``_SESSION_CAP`` members), the session's fields left out."""
+    members, sizes, _ = blocks(*_session_rows(session, columns))
     rng = random.Random(settings.seed)  # noqa: S311 - sampling pairs, not secrets
-    drop = {_FIELD_INDEX[name] for name in excluded}
-    seen: set[tuple[int, int]] = set()
-    vectors: Counter[Vector] = Counter()
-    for block in blocks.values():
-        members = rng.sample(block, _SESSION_CAP) if len(block) > _SESSION_CAP else block
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                pair = (i, j) if i < j else (j, i)
-                a, b = records[i], records[j]
-                if pair in seen or (settings.link_only and a.source == b.source):
-                    continue
-                seen.add(pair)
-                vector = compare(a, b)
-                vectors[tuple(None if f in drop else v for f, v in enumerate(vector))] += 1
-    return vectors
+    keep = np.ones(members.size, np.bool_)
+    starts = np.cumsum(sizes) - sizes
+    for b in np.flatnonzero(sizes > _SESSION_CAP).tolist():
+        kept = np.zeros(int(sizes[b]), np.bool_)
+        kept[rng.sample(range(int(sizes[b])), _SESSION_CAP)] = True
+        keep[starts[b] : starts[b] + sizes[b]] = kept
+    left, right = block_pairs(members[keep], np.minimum(sizes, _SESSION_CAP))
+    left, right = np.minimum(left, right), np.maximum(left, right)
+    if settings.link_only:
+        source = sources_of(records)
+        differ = source[left] != source[right]
+        left, right = left[differ], right[differ]
+    n = len(records)
+    codes = sorted_unique(left * n + right)  # (i, j) in order
+    if codes.size > settings.em_pairs:
+        codes = codes[rng.sample(range(codes.size), settings.em_pairs)]
+    levels = columns.levels(*np.divmod(codes, n))
+    levels[:, [_FIELD_INDEX[name] for name in excluded]] = NONE
+    return vector_counts(levels)
 
 
 def _estimate_m(
-    records: Sequence[MatchRecord], u: list[list[float]], settings: TrainingSettings
+    records: Sequence[MatchRecord], columns: RecordColumns, u: list[list[float]], settings: TrainingSettings
 ) -> list[list[float]]:
     """m per field: the mean of the sessions that could estimate it."""
     sums = [[0.0] * len(row) for row in u]
     runs = [0] * len(u)
     for session, excluded in _SESSIONS:
-        vectors = _session_vectors(records, session, excluded, settings)
+        vectors = _session_vectors(records, columns, session, excluded, settings)
         if not vectors:
             continue
         start = [[0.9] + [0.1 / max(len(row) - 1, 1)] * (len(row) - 1) for row in u]
@@ -211,6 +226,22 @@ def _share_of_matches(
     return share
 
 
+def _no_worse_than_different(levels: tuple[Level, ...]) -> tuple[Level, ...]:
+    """Levels whose weight is at least the last ("different") level's.
+
+    EM gives m near 0 to a level it never sees among matches (no postcode in the same sector but
+    not the same, in generated samples), which would make a near miss count against a pair more
+    than a total disagreement does. Such a level's m is raised until its weight equals the
+    "different" level's (m then no longer sums to 1; the weights are what scoring uses).
+    """
+    last = levels[-1]
+    floor = last.weight
+    raised = tuple(
+        Level(lv.label, max(lv.u, 1e-9) * 2.0**floor, lv.u) if lv.weight < floor else lv for lv in levels[:-1]
+    )
+    return (*raised, last)
+
+
 def train(
     records: Iterable[MatchRecord],
     *,
@@ -234,33 +265,45 @@ def train(
     placeholder = Model(
         tuple(Comparison(name, ()) for name, _ in COMPARISONS), prior=0.5, thresholds=settings.thresholds
     )
-    u = _proportions(_level_counts(_random_vectors(items, settings)), 0.5)
-    blocked: Counter[Vector] = Counter()
+    shared = prepared(items)
+    columns = shared.columns()
+    u = _proportions(_level_counts(_random_vectors(items, columns, settings)), 0.5)
+    left, right = shared.pairs(link_only=settings.link_only, max_block=DEFAULT_MAX_BLOCK)
+    scale = 1.0
+    if truth is None and left.size > settings.blocked_pairs:
+        chosen = random.Random(settings.seed).sample(range(left.size), settings.blocked_pairs)  # noqa: S311
+        scale, left, right = left.size / len(chosen), left[chosen], right[chosen]
+    pairs = [
+        (i, j)
+        for i, j in zip(left.tolist(), right.tolist(), strict=True)
+        if not hard_rule(items[i], items[j], placeholder)
+    ]
+    a, b = (np.array(side, np.int64) for side in zip(*pairs, strict=True)) if pairs else (left[:0], right[:0])
+    compared = columns.levels(a, b)
+    blocked = vector_counts(compared)
     labelled: Counter[Vector] = Counter()
-    for i, j in candidate_pairs(items, link_only=settings.link_only):
-        a, b = items[i], items[j]
-        if hard_rule(a, b, placeholder):
-            continue
-        vector = compare(a, b)
-        blocked[vector] += 1
-        if truth is not None and truth.get(a.key) is not None and truth.get(a.key) == truth.get(b.key):
-            labelled[vector] += 1
+    if truth is not None:
+        keys = [items[i].key for i in range(n)]
+        same = [truth.get(keys[i]) is not None and truth.get(keys[i]) == truth.get(keys[j]) for i, j in pairs]
+        labelled = vector_counts(compared[np.array(same, np.bool_)])
     if truth is not None:
         m = _proportions(_level_counts(labelled), 0.5)
         matches = float(sum(labelled.values()))
     else:
-        m = _estimate_m(items, u, settings)
-        matches = _share_of_matches(blocked, m, u, settings) * sum(blocked.values())
+        m = _estimate_m(items, columns, u, settings)
+        matches = _share_of_matches(blocked, m, u, settings) * sum(blocked.values()) * scale
     if settings.link_only:
         sizes = Counter(r.source for r in items)
         total_pairs = (n * n - sum(c * c for c in sizes.values())) / 2
     else:
         total_pairs = n * (n - 1) / 2
     prior = min(max(matches / total_pairs, 1e-12), 0.5)
-    tf = _term_frequencies(items, settings.term_frequencies)
+    tf = term_frequencies(items, settings.term_frequencies)
     comparisons = []
     for f, (name, _) in enumerate(COMPARISONS):
-        levels = tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
+        levels = _no_worse_than_different(
+            tuple(Level(label, m[f][k], u[f][k]) for k, label in enumerate(LEVELS[name]))
+        )
         table, floor = tf.get(name, ({}, 0.0))
         comparisons.append(Comparison(name, levels, table, floor))
     text = description or f"{n} records; m by {'labelled pairs' if truth is not None else 'EM'}"

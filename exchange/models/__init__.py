@@ -14,6 +14,7 @@ from exchange.models.entities import (
     SharingPolicy,
 )
 from exchange.models.events import (
+    AuditCheckpoint,
     AuditEntry,
     InformationRequest,
     InformationResponse,
@@ -32,6 +33,7 @@ from exchange.models.messages import (
 )
 from exchange.models.shared import (
     Address,
+    AuditChainLink,
     CodeableConcept,
     Coding,
     Contact,
@@ -69,6 +71,8 @@ __all__ = [
     "Address",
     "AddressUseCode",
     "AuditActivity",
+    "AuditChainLink",
+    "AuditCheckpoint",
     "AuditEntry",
     "CodeableConcept",
     "Coding",

@@ -21,6 +21,7 @@ from exchange.models.messages import (
     RequestedData,
 )
 from exchange.models.shared import (
+    AuditChainLink,
     Coding,
     Identifier,
 )
@@ -31,6 +32,7 @@ from exchange.models.vocabularies import (
 )
 
 __all__ = [
+    "AuditCheckpoint",
     "AuditEntry",
     "InformationRequest",
     "InformationResponse",
@@ -42,6 +44,38 @@ __all__ = [
     "ServiceEpisodeRecorded",
     "SharingDecision",
 ]
+
+
+class AuditCheckpoint(BaseModel):
+    """A signed seal over an audit writer's hash chain: the writer's Ed25519 signature over its sequence number and the hash of the entry at that position, so that a verifier holding the writer's public key can prove nothing up to it was changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    publisher: Identifier = Field(
+        description="Identifier of the organisation publishing the event.",
+    )
+    recordedAt: dt.datetime = Field(
+        description="When the checkpoint was signed.",
+    )
+    subjectIdentifier: list[Identifier] = Field(
+        min_length=1,
+        description="The audit chain the checkpoint seals, as an identifier of its writer (system https://mais-exchange.org/Id/audit-writer).",
+    )
+    writer: str = Field(
+        description="Name of the audit writer whose chain is sealed.",
+    )
+    sequence: int = Field(
+        description="Sequence number of the last entry the checkpoint covers.",
+    )
+    entryHash: str = Field(
+        description="SHA-256 (hex) of the Avro body of the entry at that sequence number; it transitively covers every earlier entry.",
+    )
+    keyId: str = Field(
+        description="Which of the writer's keys signed: the first 16 hex digits of the SHA-256 of the raw Ed25519 public key.",
+    )
+    signature: str = Field(
+        description="Ed25519 signature (base64) over the checkpoint's canonical text (docs/audit.md).",
+    )
 
 
 class AuditEntry(BaseModel):
@@ -83,6 +117,14 @@ class AuditEntry(BaseModel):
     counterparty: Identifier | None = Field(
         default=None,
         description="The other party of the step (the responder for a request sent, the requester for one received).",
+    )
+    rationale: list[Coding] = Field(
+        default_factory=list,
+        description="For decision steps: the ids of the policy rules that decided (e.g. purpose-not-in-policy); never personal data.",
+    )
+    chain: AuditChainLink | None = Field(
+        default=None,
+        description="Where this entry sits in its writer's hash chain (tamper evidence); absent only in entries written before chains existed.",
     )
 
 
@@ -164,6 +206,10 @@ class InformationResponse(BaseModel):
     involvement: list[InvolvementSummary] = Field(
         default_factory=list,
         description="Summary of the responder's service involvements with the person.",
+    )
+    matchProbability: float | None = Field(
+        default=None,
+        description="Probability (0..1) that the responder's record is the person asked about, from its probabilistic matcher; absent when only PUB03 grading was used.",
     )
 
 

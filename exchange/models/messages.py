@@ -68,10 +68,14 @@ class InvolvementSummary(BaseModel):
 
 
 class RequestedData(BaseModel):
-    """What a request asks about: the identifying record of one person."""
+    """What a request asks about: the identifying record of one person, and which of the responder's data it asks for."""
 
     model_config = ConfigDict(extra="forbid")
 
     query: Person = Field(
         description="The person the requester wants to know about, as a Person record.",
+    )
+    data: list[str] = Field(
+        default_factory=list,
+        description="Which data the requester asks for, as names or URIs of data in the sharing policy's data (e.g. https://mais-exchange.org/data/involvement); empty asks only whether the person is known and whom to contact.",
     )

@@ -21,6 +21,7 @@ from exchange.models.vocabularies import (
 
 __all__ = [
     "Address",
+    "AuditChainLink",
     "CodeableConcept",
     "Coding",
     "Contact",
@@ -69,6 +70,22 @@ class Address(BaseModel):
     use: AddressUseCode | None = Field(
         default=None,
         description="What the address is used for.",
+    )
+
+
+class AuditChainLink(BaseModel):
+    """The position of an audit entry in the hash chain of the process that wrote it: its sequence number and the hash of the entry before it, so that any altered, removed, reordered or inserted entry shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    writer: str = Field(
+        description="Name of the audit writer (one chain per writer, e.g. enquiry.responder.northvale-nhs-trust); also the Kafka key of its records.",
+    )
+    sequence: int = Field(
+        description="Position of the entry in its writer's chain: 1 for the first, then one more for each entry.",
+    )
+    previousHash: str = Field(
+        description="SHA-256 (64 lower-case hex digits) of the Avro body of the writer's previous entry; 64 zeros for the first entry.",
     )
 
 

@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from exchange.adapter import load_adapter
 from exchange.errors import ConfigError
+from exchange.ingress import is_loopback
 from exchange.runtime import DirectorySource, ListenerSource, SourceSpec, parse_source
 from exchange.topics import validate_agency
 
@@ -67,7 +69,22 @@ class AdapterEntry(BaseModel):
             isinstance(spec, ListenerSource) and spec.kind == "mllp"
         ):
             raise ValueError("mais run feeds dir:PATH and mllp:HOST:PORT sources")
+        if isinstance(spec, ListenerSource) and not is_loopback(spec.host):
+            raise ValueError(
+                "mais run's MLLP listeners run without TLS, for this machine only: use 127.0.0.1 "
+                "(run `mais adapter run` with --tls-cert for senders on other machines)"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _organisation(self) -> AdapterEntry:
+        """An organisation the adapter cannot use stops ``mais run`` before anything starts."""
+        if ":" not in self.adapter:  # a module:attribute adapter is checked when it is loaded
+            try:
+                load_adapter(self.adapter).check_organisation(self.organisation or self.agency)
+            except ConfigError as exc:
+                raise ValueError(exc.message.replace("--organisation", "organisation")) from None
+        return self
 
     def source_spec(self, state_dir: Path) -> SourceSpec:
         """The source, with a relative drop folder placed under the run's state folder."""

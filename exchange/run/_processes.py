@@ -69,7 +69,7 @@ class AdapterProcess:
             "--instance-id", f"run-{entry.name}",
         ]  # fmt: skip
         if entry.organisation:
-            command += ["--organisation-id", entry.organisation]
+            command += ["--organisation", entry.organisation]
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_file.open("ab")
         # Its own session: Ctrl-C in the terminal reaches `mais run` only, which stops adapters in order.
@@ -139,8 +139,13 @@ class AdapterProcess:
 
 
 def child_env(bootstrap_servers: str, registry_url: str) -> dict[str, str]:
+    """The adapters' environment: this one, with the local stack, and without ``MAIS_INGRESS_*``.
+
+    ``mais run``'s feeders speak plain MLLP on loopback: ingress settings meant for a production
+    adapter (TLS, client certificates) must not reach the demo's listeners.
+    """
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if not name.startswith("MAIS_INGRESS_")},
         "MAIS_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "MAIS_SCHEMA_REGISTRY_URL": registry_url,
     }

@@ -24,7 +24,7 @@ from rich.live import Live
 from exchange.cli.schemas import register_standard
 from exchange.errors import ConfigError, MaisError, TransientError
 from exchange.localkafka import free_port
-from exchange.registry_client import SchemaRegistryClient
+from exchange.registry_client import RegistrySettings, SchemaRegistryClient
 from exchange.run._config import AdapterEntry, RunConfig, load_config
 from exchange.run._dashboard import render
 from exchange.run._feeders import DropFeeder, FeedProgress, MllpFeeder
@@ -175,7 +175,8 @@ def _watch(
 
 
 def _register_schemas(url: str, stop: threading.Event) -> int:
-    registry = SchemaRegistryClient(url)
+    # the environment's registry credentials and CA apply (a secured exchange given by --registry-url)
+    registry = SchemaRegistryClient.from_settings(RegistrySettings(url=url))
     deadline = time.monotonic() + 60
     try:
         while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchange.metrics import HealthState, RuntimeMetrics
 from exchange.runtime._control import StopSignal
@@ -14,6 +14,9 @@ from exchange.runtime._pipeline import Pipeline, UnitResult
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
 from exchange.topics import dlq_topic
+
+if TYPE_CHECKING:
+    from exchange.ingress import Sender
 
 __all__ = ["LoopContext"]
 
@@ -58,6 +61,7 @@ class LoopContext:
         headers: Sequence[tuple[str, bytes | None]] | None,
         kafka_coordinates: tuple[str, int, int] | None = None,
         replays: int = 0,
+        sender: Sender | None = None,
     ) -> None:
         """Queue a unit's outputs and DLQ rejects in the open transaction."""
         for out in result.outputs:
@@ -71,6 +75,7 @@ class LoopContext:
                 headers=headers,
                 kafka_coordinates=kafka_coordinates,
                 replays=replays,
+                sender=sender,
             )
 
     def write_reject(
@@ -83,6 +88,7 @@ class LoopContext:
         headers: Sequence[tuple[str, bytes | None]] | None,
         kafka_coordinates: tuple[str, int, int] | None = None,
         replays: int = 0,
+        sender: Sender | None = None,
     ) -> None:
         dlq_message_headers = dlq_headers(
             reject,
@@ -92,6 +98,7 @@ class LoopContext:
             original_headers=headers,
             kafka_coordinates=kafka_coordinates,
             replays=replays,
+            sender=(sender.name, sender.method) if sender else None,
         )
         writer.produce(self.dlq, key, reject.data, dlq_message_headers, tag)
 

@@ -26,7 +26,7 @@ from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
-from exchange.topics import progress_topic
+from exchange.topics import client_id, progress_topic
 
 __all__ = ["DirectorySourceLoop"]
 
@@ -43,7 +43,7 @@ class DirectorySourceLoop:
         self.done_dir = path / _DONE
         self.poll_s = poll_s
         self.settle_s = settle_s
-        self.transactional_id = f"mais-adapter.{ctx.agency}.{ctx.adapter_name}.dir.{ctx.instance_id}"
+        self.transactional_id = client_id(ctx.agency, "adapter", ctx.adapter_name, "dir", ctx.instance_id)
         self.progress = ProgressStore(ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name)
         self._poisoned: set[str] = set()
         self._backoff = Backoff()

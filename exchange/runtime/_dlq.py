@@ -53,6 +53,8 @@ class DlqEntry:
     replays: int
     original_headers: tuple[tuple[str, bytes], ...]
     kafka_coordinates: tuple[str, int, int] | None = None
+    sender: str | None = None
+    sender_auth: str | None = None
 
     @property
     def coordinate(self) -> str:
@@ -90,6 +92,8 @@ class DlqEntry:
             replays=int(ours.get("replays", "0") or 0),
             original_headers=tuple(original),
             kafka_coordinates=_coordinates(ours),
+            sender=ours.get("sender"),
+            sender_auth=ours.get("sender_auth"),
         )
 
 
@@ -110,8 +114,13 @@ def dlq_headers(
     kafka_coordinates: tuple[str, int, int] | None = None,
     replays: int = 0,
     now: datetime | None = None,
+    sender: tuple[str, str] | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The headers of the DLQ message for ``reject``: the original ones, then ours."""
+    """The headers of the DLQ message for ``reject``: the original ones, then ours.
+
+    ``sender`` is the authenticated sender's name and how it authenticated (``certificate`` or
+    ``token``), for units pushed through an authenticated listener.
+    """
     kept = [(n, v or b"") for n, v in original_headers or () if not n.startswith(DLQ_PREFIX)]
     ours = {
         "stage": reject.stage,
@@ -128,4 +137,6 @@ def dlq_headers(
     if kafka_coordinates is not None:
         topic, partition, offset = kafka_coordinates
         ours.update(topic=topic, partition=str(partition), offset=str(offset))
+    if sender is not None:
+        ours.update(sender=sender[0], sender_auth=sender[1])
     return kept + [(DLQ_PREFIX + name, value.encode()) for name, value in ours.items()]

@@ -28,6 +28,7 @@ from exchange.runtime._control import Backoff, retry_transient
 from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
+from exchange.topics import client_id
 
 __all__ = ["KafkaSourceLoop"]
 
@@ -45,9 +46,8 @@ class KafkaSourceLoop:
     def __init__(self, ctx: LoopContext, topic: str) -> None:
         self.ctx = ctx
         self.topic = topic
-        ident = f"{ctx.agency}.{ctx.adapter_name}.{topic}"
-        self.group_id = f"mais-adapter.{ident}"
-        self.transactional_id = f"mais-adapter.{ident}.{ctx.instance_id}"
+        self.group_id = client_id(ctx.agency, "adapter", ctx.adapter_name, topic)
+        self.transactional_id = f"{self.group_id}.{ctx.instance_id}"
         self._poisoned: set[str] = set()
         self._backoff = Backoff()
         self._consumer: Any = None

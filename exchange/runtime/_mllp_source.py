@@ -20,6 +20,7 @@ import hashlib
 import re
 
 from exchange.errors import ConfigError, DataError, PrerequisiteError, TransientError
+from exchange.ingress import IngressGate, Sender
 from exchange.runtime._context import LoopContext
 from exchange.runtime._mllp_listener import MllpListener
 from exchange.runtime._push import IDEMPOTENCY_KEY, Outcome, PushLoop
@@ -52,7 +53,7 @@ def hl7_idempotency_key(message: bytes) -> str:
 class MllpSourceLoop:
     """Runs one adapter behind an MLLP listener until stopped."""
 
-    def __init__(self, ctx: LoopContext, host: str, port: int) -> None:
+    def __init__(self, ctx: LoopContext, host: str, port: int, gate: IngressGate | None = None) -> None:
         acknowledge = ctx.pipeline.adapter.acknowledge
         if acknowledge is None:
             raise ConfigError(
@@ -61,7 +62,7 @@ class MllpSourceLoop:
             )
         self.push = PushLoop(ctx, "mllp")
         try:
-            self._listener = MllpListener(self._deliver, acknowledge, host, port)
+            self._listener = MllpListener(self._deliver, acknowledge, host, port, gate=gate)
         except OSError as exc:
             raise PrerequisiteError(
                 f"cannot listen on {host}:{port} ({exc.strerror})", hint="choose a free port in --source"
@@ -76,10 +77,10 @@ class MllpSourceLoop:
 
     def _start(self) -> str:
         self._listener.start()
-        return f"port {self.port} (MLLP)"
+        return f"port {self.port} (MLLP{' over TLS' if self._listener.tls else ''})"
 
-    def _deliver(self, message: bytes, origin: str) -> None:
-        request = self.push.submit(message, hl7_idempotency_key(message))
+    def _deliver(self, message: bytes, origin: str, sender: Sender | None) -> None:
+        request = self.push.submit(message, hl7_idempotency_key(message), sender=sender)
         if request.outcome is Outcome.DUPLICATE:
             return
         if request.outcome is not Outcome.COMMITTED or request.result is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from exchange.adapter import Adapter, AdapterContext, SourceRecord, StandardEvent
 from exchange.codec import AvroCodec
@@ -22,6 +23,9 @@ from exchange.errors import DataError, TransientError
 from exchange.metrics import STAGES
 from exchange.runtime._dlq import Reject
 from exchange.topics import entity_topic
+
+if TYPE_CHECKING:
+    from exchange.ingress import Sender
 
 __all__ = ["OutMessage", "Pipeline", "UnitResult"]
 
@@ -92,17 +96,27 @@ class Pipeline:
         except Exception as error:
             return Reject("parse", type(error).__name__, _bug_message(error), data, origin, unit=True)
 
-    def process_unit(self, data: bytes, origin: str, headers: Headers | None = None) -> UnitResult:
+    def process_unit(
+        self, data: bytes, origin: str, headers: Headers | None = None, *, sender: Sender | None = None
+    ) -> UnitResult:
+        """Split and translate a unit; ``sender`` (who pushed it, if known) goes into every envelope."""
         split = self.split(data, origin)
         result = UnitResult()
         if isinstance(split, Reject):
             result.rejects.append(split)
             return result
         for record in split:
-            self.process_record(record, headers, result)
+            self.process_record(record, headers, result, sender=sender)
         return result
 
-    def process_record(self, record: SourceRecord, headers: Headers | None, result: UnitResult) -> None:
+    def process_record(
+        self,
+        record: SourceRecord,
+        headers: Headers | None,
+        result: UnitResult,
+        *,
+        sender: Sender | None = None,
+    ) -> None:
         """Append the record's messages, or its reject, to ``result``."""
         result.records += 1
         try:
@@ -111,7 +125,7 @@ class Pipeline:
             correlation = _correlation_id(headers) or event_id(fingerprint, -1)
             now = datetime.now(UTC)
             messages = [
-                self._message(fingerprint, index, event, correlation, now)
+                self._message(fingerprint, index, event, correlation, now, sender=sender)
                 for index, event in enumerate(events)
             ]
         except TransientError:
@@ -129,7 +143,14 @@ class Pipeline:
         result.outputs.extend(messages)
 
     def _message(
-        self, fingerprint: bytes, index: int, event: StandardEvent, correlation: str, now: datetime
+        self,
+        fingerprint: bytes,
+        index: int,
+        event: StandardEvent,
+        correlation: str,
+        now: datetime,
+        *,
+        sender: Sender | None,
     ) -> OutMessage:
         topic = self._topics.get(event.entity)
         if topic is None:
@@ -151,6 +172,8 @@ class Pipeline:
             sharing_purpose=self.identity.sharing_purpose,
             legal_basis=self.identity.legal_basis,
             correlation_id=correlation,
+            auth_type=sender.auth_type if sender else None,
+            auth_id=sender.name if sender else None,
         )
         return OutMessage(topic, event.key.encode(), encoded, build_headers(envelope))
 

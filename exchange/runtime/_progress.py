@@ -74,7 +74,8 @@ class ProgressStore:
         """Read every committed progress record of this adapter; returns how many units are known."""
         config: dict[str, Any] = {
             **self.kafka.confluent_config(),
-            "group.id": f"mais-progress-reader-{uuid.uuid4().hex}",
+            # under the topic's name, so under its agency's prefix (the only groups it may use)
+            "group.id": f"{self.topic}.reader.{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
             "enable.partition.eof": True,

@@ -6,6 +6,10 @@ loop takes what is queued, processes it in one Kafka transaction that also write
 progress marker on ``mais.<agency>.progress.v1``, and only after the commit answers the waiting
 threads. A key committed before is answered as a duplicate and written nothing again, so a
 sender that retries after a lost answer never causes a second copy.
+
+When the listener authenticated the sender (:class:`~exchange.ingress.Sender`), its name scopes
+the key (two senders that both call a unit ``batch-1`` never shadow each other) and is recorded
+with the unit: in the envelope of its events and in the headers of its rejects.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from exchange.errors import TransientError
+from exchange.ingress import Sender
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff, retry_transient
 from exchange.runtime._dlq import Reject
 from exchange.runtime._pipeline import UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import PermanentDeliveryError, TransactionalWriter, TransactionFencedError
-from exchange.topics import progress_topic
+from exchange.topics import client_id, progress_topic
 
 __all__ = ["IDEMPOTENCY_KEY", "Outcome", "PushLoop", "PushRequest"]
 
@@ -46,6 +51,7 @@ class PushRequest:
 
     body: bytes
     key: str
+    sender: Sender | None = None
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome = Outcome.PENDING
     result: UnitResult | None = None
@@ -57,16 +63,16 @@ class PushLoop:
     def __init__(self, ctx: LoopContext, kind: str, *, reply_timeout_s: float = 60.0) -> None:
         self.ctx = ctx
         self.kind = kind
-        self.transactional_id = f"mais-adapter.{ctx.agency}.{ctx.adapter_name}.{kind}.{ctx.instance_id}"
+        self.transactional_id = client_id(ctx.agency, "adapter", ctx.adapter_name, kind, ctx.instance_id)
         self.progress = ProgressStore(ctx.kafka, progress_topic(ctx.agency), ctx.adapter_name)
         self.reply_timeout_s = reply_timeout_s
         self._queue: queue.Queue[PushRequest] = queue.Queue(maxsize=1000)
         self._accepting = False
         self._backoff = Backoff()
 
-    def submit(self, body: bytes, key: str) -> PushRequest:
+    def submit(self, body: bytes, key: str, *, sender: Sender | None = None) -> PushRequest:
         """Queue a unit and wait for its outcome (``PENDING`` if not committed in time)."""
-        request = PushRequest(body, key)
+        request = PushRequest(body, f"{sender.name}:{key}" if sender else key, sender)
         if not self._accepting:
             return request
         try:
@@ -161,8 +167,8 @@ class PushLoop:
                 )
                 result = UnitResult(rejects=[refused])
             else:
-                result = self.ctx.pipeline.process_unit(request.body, origin)
-            self.ctx.write_result(writer, result, origin, key=None, headers=None)
+                result = self.ctx.pipeline.process_unit(request.body, origin, sender=request.sender)
+            self.ctx.write_result(writer, result, origin, key=None, headers=None, sender=request.sender)
             marker = Progress(done=result.records, complete=True).encode()
             writer.produce(self.progress.topic, self.progress.key(request.key), marker, [], origin)
             results.append((request, result))

@@ -4,7 +4,8 @@ A replay runs in Kafka transactions, like the runtime: for each chosen DLQ entry
 (or, if it fails again, one new DLQ entry with ``mais_dlq_replays`` increased) are committed
 together with a marker on the progress topic saying that entry was replayed. An entry is
 therefore replayed at most once, and a record that fails again returns to the DLQ exactly once.
-Events carry the same deterministic ``ce_id`` as if the record had been accepted first time.
+Events carry the same deterministic ``ce_id`` as if the record had been accepted first time, and
+the sender that pushed the record (``mais_dlq_sender``), if any, as their ``ce_authid``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from exchange.adapter import SourceRecord
 from exchange.errors import TransientError
+from exchange.ingress import Sender
 from exchange.runtime._context import LoopContext
 from exchange.runtime._control import Backoff
 from exchange.runtime._dlq import DlqEntry
@@ -26,7 +28,7 @@ from exchange.runtime._pipeline import Pipeline, UnitResult
 from exchange.runtime._progress import Progress, ProgressStore
 from exchange.runtime._txn import TransactionalWriter
 from exchange.settings import KafkaSettings
-from exchange.topics import dlq_topic, progress_topic
+from exchange.topics import client_id, dlq_topic, progress_topic
 
 __all__ = ["ReplayReport", "read_dlq", "replay", "replayed_coordinates"]
 
@@ -39,6 +41,8 @@ class ReplayReport:
     events: int = 0
     failed_again: int = 0
     skipped: int = 0
+    outcomes: dict[str, str] = dataclasses.field(default_factory=dict)
+    """entry coordinate -> ``delivered``, ``failed-again`` or ``skipped`` (replayed before)."""
 
 
 def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list[DlqEntry]:
@@ -46,7 +50,7 @@ def read_dlq(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> list
     topic = dlq_topic(agency)
     config: dict[str, Any] = {
         **kafka.confluent_config(),
-        "group.id": f"mais-dlq-reader-{uuid.uuid4().hex}",
+        "group.id": f"{topic}.reader.{uuid.uuid4().hex}",  # under the agency's prefix
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
         "enable.partition.eof": True,
@@ -99,7 +103,7 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     """Send ``entries`` through ``ctx.pipeline`` again; see the module documentation."""
     store = ProgressStore(ctx.kafka, progress_topic(ctx.agency), _REPLAY_PROGRESS)
     store.ensure_topic()
-    writer = TransactionalWriter(ctx.kafka, f"mais-dlq-replay.{ctx.agency}.{ctx.adapter_name}")
+    writer = TransactionalWriter(ctx.kafka, client_id(ctx.agency, "dlq-replay", ctx.adapter_name))
     writer.init()
     store.load()
     report = ReplayReport()
@@ -107,6 +111,7 @@ def replay(ctx: LoopContext, entries: Sequence[DlqEntry], *, chunk: int = 500) -
     for entry in entries:
         if store.get(entry.coordinate).complete:
             report.skipped += 1
+            report.outcomes[entry.coordinate] = "skipped"
         else:
             pending.append(entry)
     pipelines: dict[str, Pipeline] = {}
@@ -139,11 +144,13 @@ def _replay_chunk(
     results: list[tuple[DlqEntry, UnitResult]] = []
     for entry in batch:
         pipeline = _pipeline_for(ctx.pipeline, entry.source, pipelines)
+        sender = _sender(entry)
         if entry.unit:
-            result = pipeline.process_unit(entry.value, entry.origin, entry.original_headers)
+            result = pipeline.process_unit(entry.value, entry.origin, entry.original_headers, sender=sender)
         else:
             result = UnitResult()
-            pipeline.process_record(SourceRecord(entry.value, entry.origin), entry.original_headers, result)
+            record = SourceRecord(entry.value, entry.origin)
+            pipeline.process_record(record, entry.original_headers, result, sender=sender)
         ctx.write_result(
             writer,
             result,
@@ -152,6 +159,7 @@ def _replay_chunk(
             headers=entry.original_headers,
             kafka_coordinates=entry.kafka_coordinates,
             replays=entry.replays + 1,
+            sender=sender,
         )
         marker = Progress(done=1, complete=True)
         writer.produce(store.topic, store.key(entry.coordinate), marker.encode(), [], entry.coordinate)
@@ -162,6 +170,16 @@ def _replay_chunk(
         report.replayed += 1
         report.events += len(result.outputs)
         report.failed_again += 1 if result.rejects else 0
+        report.outcomes[entry.coordinate] = "failed-again" if result.rejects else "delivered"
+
+
+def _sender(entry: DlqEntry) -> Sender | None:
+    """Who pushed the rejected unit, as its DLQ headers say (``None`` if nobody authenticated)."""
+    if entry.sender and entry.sender_auth == "certificate":
+        return Sender(entry.sender, "certificate")
+    if entry.sender and entry.sender_auth == "token":
+        return Sender(entry.sender, "token")
+    return None
 
 
 def _pipeline_for(base: Pipeline, source: str, pipelines: dict[str, Pipeline]) -> Pipeline:

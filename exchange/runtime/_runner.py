@@ -12,6 +12,7 @@ from typing import Any
 from exchange.adapter import Adapter, AdapterContext, adapter_module, load_adapter
 from exchange.codec import AvroCodec, SubjectNameStrategy, topic_record_name_strategy
 from exchange.errors import ConfigError, MaisError, PrerequisiteError
+from exchange.ingress import IngressGate, IngressSettings, Listener, build_gate
 from exchange.logging import get_logger
 from exchange.metrics import HealthState, MetricsServer, RuntimeMetrics
 from exchange.registry_client import SchemaRegistry
@@ -21,8 +22,9 @@ from exchange.runtime._dir_source import DirectorySourceLoop
 from exchange.runtime._http_source import HttpSourceLoop
 from exchange.runtime._kafka_source import KafkaSourceLoop
 from exchange.runtime._mllp_source import MllpSourceLoop
+from exchange.runtime._ops_agent import OpsAgent
 from exchange.runtime._pipeline import Identity, Pipeline
-from exchange.runtime._sources import DirectorySource, KafkaSource, SourceSpec
+from exchange.runtime._sources import DirectorySource, KafkaSource, ListenerSource, SourceSpec
 from exchange.settings import KafkaSettings
 from exchange.topics import validate_agency
 
@@ -77,7 +79,11 @@ def _schema_resolver(module: ModuleType) -> Callable[[str], str]:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Everything ``mais adapter run`` needs, validated."""
+    """Everything ``mais adapter run`` needs, validated.
+
+    ``ingress`` applies to ``http:`` and ``mllp:`` sources: TLS, who may send, limits. ``None``
+    means none of it — allowed only on a loopback address.
+    """
 
     adapter: LoadedAdapter
     agency: str
@@ -92,19 +98,32 @@ class RunOptions:
     legal_basis: str | None = None
     subject_strategy: SubjectNameStrategy = topic_record_name_strategy
     batch_size: int = 2000
+    ops_interval_s: float | None = 5.0
+    """How often the ops agent reports to the monitor (``None``: no ops agent, no replays by request)."""
+    ingress: IngressSettings | None = None
 
 
-def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
-    agency = validate_agency(options.agency)
+def _counted_warnings(metrics: RuntimeMetrics | None) -> Callable[[str, str], None]:
+    """The ``AdapterContext.warn`` of a running adapter: counted by code, logged (no values)."""
+    log = get_logger("exchange.adapter")
 
     def warn(code: str, message: str) -> None:
         if metrics is not None:
-            metrics.warned()
-        get_logger("exchange.adapter").info("adapter warning", warning_code=code, error=message)
+            metrics.warned(code)
+        log.info("adapter warning", warning_code=code, error=message)
 
+    return warn
+
+
+def build_pipeline(options: RunOptions, metrics: RuntimeMetrics | None = None) -> Pipeline:
+    """The adapter's pipeline; an organisation id the adapter cannot use is a usage error, now."""
+    agency = validate_agency(options.agency)
+    organisation = options.organisation_id or agency
+    options.adapter.adapter.check_organisation(organisation)
+    warn = _counted_warnings(metrics)
     return Pipeline(
         options.adapter.adapter,
-        AdapterContext(agency=agency, organisation_id=options.organisation_id or agency, warn=warn),
+        AdapterContext(agency=agency, organisation_id=organisation, warn=warn),
         AvroCodec(options.registry, subject_strategy=options.subject_strategy),
         options.adapter.resolve_schema,
         Identity(
@@ -134,6 +153,7 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
         options.instance_id,
         batch_size=options.batch_size,
     )
+    gate = _listener_gate(options, metrics, log)  # checks TLS files and exposure before anything starts
     server = None
     if options.metrics_port is not None:
         try:
@@ -143,6 +163,15 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
                 f"cannot listen on metrics port {options.metrics_port} ({exc.strerror})",
                 hint="choose a free port with --metrics-port",
             ) from None
+    agent = None
+    if options.ops_interval_s:
+
+        def replay_context() -> LoopContext:
+            pipeline = build_pipeline(options, metrics)
+            kafka, instance = options.kafka, options.instance_id
+            return LoopContext(pipeline, kafka, metrics, HealthState(), stop, log, instance)
+
+        agent = OpsAgent(ctx, str(options.source), replay_context, interval_s=options.ops_interval_s).start()
     # Start-up objects (modules, schemas, settings) never die: keep them out of the cyclic
     # garbage collector's full passes, which would otherwise add pauses to record latency.
     gc.collect()
@@ -156,10 +185,22 @@ def run_adapter(options: RunOptions, stop: StopSignal | None = None) -> None:
                 raise ConfigError(f"drop directory {source.path} does not exist", hint="create it first")
             DirectorySourceLoop(ctx, source.path).run()
         elif source.kind == "http":
-            HttpSourceLoop(ctx, source.host, source.port).run()
+            HttpSourceLoop(ctx, source.host, source.port, gate).run()
         else:
-            MllpSourceLoop(ctx, source.host, source.port).run()
+            MllpSourceLoop(ctx, source.host, source.port, gate).run()
     finally:
         health.live = False
+        if agent is not None:
+            stop.stop()  # the loop ended (or failed): the agent ends with it
+            agent.join(30)
         if server is not None:
             server.stop()
+
+
+def _listener_gate(options: RunOptions, metrics: RuntimeMetrics, log: Any) -> IngressGate | None:
+    source = options.source
+    if not isinstance(source, ListenerSource):
+        return None
+    settings = options.ingress or IngressSettings.model_construct()
+    listener: Listener = "http" if source.kind == "http" else "mllp"
+    return build_gate(settings, listener, source.host, source.port, metrics=metrics, log=log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.registry._auth import BasicAuth
 from services.registry._errors import RegistryError
 from services.registry._metrics import REQUEST_SECONDS, REQUESTS
 
@@ -87,13 +89,23 @@ class _Observe:
                 )
 
 
-def build_app(api: RegistryApi, lifespan: Callable[[Starlette], Any] | None = None) -> Starlette:
-    """The ASGI application for ``api`` (``lifespan`` starts and stops its store)."""
+def build_app(
+    api: RegistryApi,
+    lifespan: Callable[[Starlette], Any] | None = None,
+    *,
+    users_file: Path | None = None,
+) -> Starlette:
+    """The ASGI application for ``api`` (``lifespan`` starts and stops its store).
+
+    With ``users_file``, requests are authenticated and authorised by role (``_auth.py``).
+    """
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         RegistryError: _registry_error,
         HTTPException: _http_error,
         Exception: _unexpected,
     }
     app = Starlette(routes=api.routes(), exception_handlers=handlers, lifespan=lifespan)
+    if users_file is not None:
+        app.add_middleware(BasicAuth, users_file=users_file)
     app.add_middleware(_Observe)
     return app

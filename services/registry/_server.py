@@ -66,7 +66,7 @@ def create_app(settings: RegistrySettings, log: Log | None = None) -> Starlette:
             await run_in_threadpool(store.stop)
             _log.info("registry_stopped", instance=instance_id)
 
-    return build_app(api, lifespan)
+    return build_app(api, lifespan, users_file=settings.users_file)
 
 
 def configure_logging() -> None:
@@ -127,6 +127,8 @@ def serve(settings: RegistrySettings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
     )
     server = uvicorn.Server(config)
     server.run()

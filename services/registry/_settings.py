@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.compatibility import CompatibilityLevel
@@ -12,7 +14,11 @@ __all__ = ["RegistrySettings"]
 
 
 class RegistrySettings(BaseSettings):
-    """Where the registry listens, which topic holds its state, and its compatibility defaults."""
+    """Where the registry listens, which topic holds its state, and its compatibility defaults.
+
+    ``tls_cert``/``tls_key`` (PEM) serve HTTPS; ``users_file`` turns on basic authentication with
+    the operator and reader roles (see ``services/registry/_auth.py``).
+    """
 
     model_config = SettingsConfigDict(env_prefix="MAIS_REGISTRY_", extra="forbid", frozen=True)
 
@@ -24,8 +30,21 @@ class RegistrySettings(BaseSettings):
     standard_compatibility: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
     timeout_seconds: float = Field(default=15.0, gt=0)
     instance_id: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    users_file: Path | None = None
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> RegistrySettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        for path in (self.tls_cert, self.tls_key):
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file {path} does not exist")
+        return self
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{self.host}:{self.port}"

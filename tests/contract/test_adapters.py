@@ -1,8 +1,9 @@
 """One contract for every registered adapter: golden fixtures, valid events, no stray exceptions.
 
 For each adapter ``NAME`` there is a folder ``tests/fixtures/adapters/NAME/`` holding input files,
-``expected.jsonl`` (what ``mais translate`` prints on stdout) and ``expected_rejects.jsonl`` (what
-it prints on stderr), plus optional ``context.json`` (``agency``, ``organisation``). Review a
+``expected.jsonl`` (what ``mais translate`` prints on stdout), ``expected_rejects.jsonl`` and
+``expected_warnings.jsonl`` (what ``mais translate --warnings`` prints on stderr: rejected records,
+fields left out), plus optional ``context.json`` (``agency``, ``organisation``). Review a
 change of output and then regenerate with ``MAIS_UPDATE_GOLDEN=1 pytest tests/contract``.
 
 Property tests feed each adapter arbitrary bytes and truncated fixture inputs: whatever comes
@@ -60,17 +61,19 @@ def _context_args(name: str) -> dict[str, str]:
 
 def _inputs(name: str) -> list[Path]:
     folder = FIXTURES / name
-    skip = {"expected.jsonl", "expected_rejects.jsonl", "context.json"}
+    skip = {"expected.jsonl", "expected_rejects.jsonl", "expected_warnings.jsonl", "context.json"}
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in skip)
 
 
-def _run(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _run(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     out, err = io.StringIO(), io.StringIO()  # file names in rejects are relative to the fixture folder
     files = [Path(p.name) for p in _inputs(name)]
-    translate_files(ADAPTERS[name], files, out=out, err=err, **_context_args(name))
+    translate_files(ADAPTERS[name], files, out=out, err=err, warnings=True, **_context_args(name))
     events = [json.loads(line) for line in out.getvalue().splitlines()]
-    rejects = [json.loads(line) for line in err.getvalue().splitlines()]
-    return events, rejects
+    problems = [json.loads(line) for line in err.getvalue().splitlines()]
+    rejects = [p for p in problems if "warning" not in p]
+    warnings = [p for p in problems if "warning" in p]
+    return events, rejects, warnings
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -99,13 +102,15 @@ def test_every_adapter_has_golden_fixtures(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_events_and_rejects(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES / name)
-    events, rejects = _run(name)
+    events, rejects, warnings = _run(name)
     folder = FIXTURES / name
     if UPDATE:
         _write_jsonl(folder / "expected.jsonl", events)
         _write_jsonl(folder / "expected_rejects.jsonl", rejects)
+        _write_jsonl(folder / "expected_warnings.jsonl", warnings)
     assert events == _read_jsonl(folder / "expected.jsonl")
     assert rejects == _read_jsonl(folder / "expected_rejects.jsonl")
+    assert warnings == _read_jsonl(folder / "expected_warnings.jsonl")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -74,7 +74,7 @@ def recorded_pids(state_dir: Path) -> list[int]:
 def test_up_status_second_up_and_down(mais: Mais, tmp_path: Path) -> None:
     port = free_base_port(1)
     registry_port = free_base_port(1)
-    up = mais("dev", "up", "--port", str(port), "--registry-port", str(registry_port))
+    up = mais("dev", "up", "--kafka-port", str(port), "--registry-port", str(registry_port))
     assert up.returncode == 0, up.stderr
     assert f"127.0.0.1:{port}" in up.stdout
 
@@ -91,7 +91,7 @@ def test_up_status_second_up_and_down(mais: Mais, tmp_path: Path) -> None:
     assert len(pids) == 2  # the broker and the registry
     assert all(alive(pid) for pid in pids)
 
-    again = mais("dev", "up", "--port", str(port))
+    again = mais("dev", "up", "--kafka-port", str(port))
     assert again.returncode == 0
     assert "already running" in again.stdout
     assert recorded_pids(tmp_path / "dev") == pids
@@ -112,7 +112,7 @@ def test_up_with_port_taken_names_the_port(mais: Mais) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        result = mais("dev", "up", "--port", str(port))
+        result = mais("dev", "up", "--kafka-port", str(port))
     assert result.returncode != 0
     assert f"port {port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -122,7 +122,8 @@ def test_up_with_port_taken_names_the_port(mais: Mais) -> None:
 @pytest.mark.slow
 def test_three_nodes(mais: Mais, tmp_path: Path) -> None:
     port = free_base_port(3)
-    up = mais("dev", "up", "--nodes", "3", "--port", str(port), "--registry-port", str(free_base_port(1)))
+    registry_port = str(free_base_port(1))
+    up = mais("dev", "up", "--nodes", "3", "--kafka-port", str(port), "--registry-port", registry_port)
     assert up.returncode == 0, up.stderr
     info = json.loads(mais("dev", "status", "--json").stdout)
     assert info["brokers"] == 3

@@ -39,8 +39,8 @@ def _mais(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_schemas_register_loads_every_event_schema_and_is_idempotent(schema_registry_url: str) -> None:
-    env = {**os.environ, "MAIS_SCHEMA_REGISTRY_URL": "http://127.0.0.1:9"}  # --url must win
-    first = _mais("schemas", "register", "--url", schema_registry_url, env=env)
+    env = {**os.environ, "MAIS_SCHEMA_REGISTRY_URL": "http://127.0.0.1:9"}  # --registry-url must win
+    first = _mais("schemas", "register", "--registry-url", schema_registry_url, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     registry = SchemaRegistryClient(schema_registry_url)
     ids = {name: registry.latest_version(name).id for name in event_names()}
@@ -48,7 +48,7 @@ def test_schemas_register_loads_every_event_schema_and_is_idempotent(schema_regi
         stored = json.loads(registry.get_schema(schema_id))
         assert f"{stored.get('namespace', '')}.{stored['name']}".lstrip(".") == name
         assert registry.lookup(name, schema_json(name)) is not None
-    again = _mais("schemas", "register", "--url", schema_registry_url, env=env)
+    again = _mais("schemas", "register", "--registry-url", schema_registry_url, env=env)
     assert again.returncode == 0
     assert f"{len(ids)} event schemas in the registry, 0 newly registered" in again.stdout
     assert {name: registry.latest_version(name).version for name in ids} == dict.fromkeys(ids, 1)

@@ -9,13 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from exchange.cli import app
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "adapters"
 GOOD_ADT = (
     b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|1|P|2.4\r"
     b"PID|1||123^^^RX1^MR~9434765919^^^NHS^NH||DOE^JANE||20100203|F\r"
 )
-BAD_ADT = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|2|P|2.4\rPID|1||42^^^RX1^MR||||2024-01-01\r"
+BAD_ADT = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|2|P|2.4\rPID|1||^^^RX1^MR||DOE^JO\r"
+ODD_DOB = b"MSH|^~\\&|PAS|RX1|MAIS|LA202|20240301101500||ADT^A28|3|P|2.4\rPID|1||42^^^RX1^MR||DOE||20101301\r"
 
 
 def _mais(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,7 +56,27 @@ def test_partly_bad_file_prints_rejects_on_stderr_and_exits_3(tmp_path: Path) ->
         "file": str(path),
         "record": "mixed.hl7#2",
         "stage": "map",
-        "error": "PID-7 is not a valid HL7 date",
+        "error": "PID-3 holds no usable patient identifier",
+    }
+
+
+def test_a_bad_field_is_a_warning_shown_with_warnings_and_the_person_still_flows(tmp_path: Path) -> None:
+    path = tmp_path / "odd.hl7"
+    path.write_bytes(GOOD_ADT + ODD_DOB)
+    quiet = _mais("translate", "-a", "hl7v2", "--organisation", "RX1", str(path))
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
+    shown = _mais("translate", "-a", "hl7v2", "--organisation", "RX1", "--warnings", str(path))
+    assert shown.returncode == 0
+    assert shown.stdout == quiet.stdout
+    people = [json.loads(line)["value"]["person"] for line in shown.stdout.splitlines()]
+    assert [("dateOfBirth" in p) for p in people] == [True, False]
+    (warning,) = [json.loads(line) for line in shown.stderr.splitlines()]
+    assert warning == {
+        "file": str(path),
+        "record": "odd.hl7#2",
+        "warning": "invalid-date-of-birth",
+        "message": "PID-7 is not a valid calendar date; left out",
     }
 
 
@@ -97,3 +121,41 @@ def test_every_fixture_folder_translates_as_its_golden_files_say() -> None:
     expected = [json.loads(line) for line in (folder / "expected_rejects.jsonl").read_text().splitlines()]
     assert [json.loads(line) for line in result.stderr.splitlines()] == expected
     assert len(result.stdout.splitlines()) == len((folder / "expected.jsonl").read_text().splitlines())
+
+
+RUN_SSDA903 = ["adapter", "run", "--adapter", "ssda903", "--agency", "la202", "--source", "dir:{drop}"]
+SSDA903_LINE = (
+    "error: the ssda903 adapter needs --organisation to be a three-digit DfE local authority number "
+    "(e.g. 202), not 'RX1'"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["translate", "-a", "ssda903", "--organisation", "RX1", "{header}"],
+        [*RUN_SSDA903, "--organisation", "RX1"],
+        [*RUN_SSDA903, "--organisation-id", "RX1"],  # the old name, accepted for one release
+        ["dlq", "replay", "--agency", "la202", "--adapter", "ssda903", "--all", "--organisation", "RX1",
+         "--bootstrap-servers", "127.0.0.1:9"],
+    ],
+)  # fmt: skip
+def test_an_organisation_the_adapter_cannot_use_is_one_usage_line_before_any_record(
+    tmp_path: Path, command: list[str]
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    header = FIXTURES / "ssda903" / "header.csv"
+    args = [a.format(header=header, drop=drop) for a in command]
+    result = _mais(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [SSDA903_LINE]
+
+
+def test_translate_help_shows_a_clean_usage_line() -> None:
+    result = CliRunner().invoke(app, ["translate", "--help"], prog_name="mais", env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    usage = next(line.strip() for line in result.output.splitlines() if "Usage:" in line)
+    assert usage == "Usage: mais translate [OPTIONS] {FILE}..."
+    assert "COMMAND" not in result.output

@@ -51,6 +51,19 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "matching is a pure library",
     ),
     ("exchange/mllp.py", ("socket", "socketserver", "exchange.runtime"), "framing never touches a socket"),
+    (
+        "exchange/ingress/**/*.py",
+        (
+            "confluent_kafka",
+            "aiokafka",
+            "exchange.runtime",
+            "exchange.run",
+            "exchange.cli",
+            "adapters",
+            "services",
+        ),
+        "ingress decides who may send; it knows nothing of Kafka or the runtime behind it",
+    ),
 ]
 
 

@@ -39,7 +39,7 @@ def test_link_with_truth_prints_clusters_and_figures(translated: tuple[Path, Pat
     clusters = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert clusters and all(c["records"] for c in clusters)
     for figure in ("pairwise precision", "pairwise recall", "pairwise F1", "B-cubed precision",
-                   "B-cubed recall", "blocking ceiling", "records/s"):  # fmt: skip
+                   "B-cubed recall", "blocking ceiling", "reachable ceiling", "records/s"):  # fmt: skip
         assert figure in result.stderr
     f1 = float(result.stderr.split("pairwise F1")[1].split()[1])
     assert f1 > 0.8

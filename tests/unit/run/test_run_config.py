@@ -51,6 +51,8 @@ def test_bad_tables_are_reported_by_table_and_key(tmp_path: Path) -> None:
         load_config(_config(tmp_path, {**good, "agency": "GP"}))
     with pytest.raises(ConfigError, match=r"adapters\.0\.source"):
         load_config(_config(tmp_path, {**good, "source": "http:127.0.0.1:8000"}))
+    with pytest.raises(ConfigError, match=r"adapters\.0\.source: .*without TLS, for this machine only"):
+        load_config(_config(tmp_path, {**good, "source": "mllp:0.0.0.0:2575"}))
     with pytest.raises(ConfigError, match="same name"):
         load_config(_config(tmp_path, good, {**good, "source": "dir:drop/x"}))
     with pytest.raises(ConfigError, match="no configuration file"):

@@ -11,6 +11,7 @@ import pytest
 
 from adapters.hl7v2 import acknowledge, parse_message
 from exchange.errors import DataError, TransientError
+from exchange.ingress import IngressGate, IngressSettings, Sender
 from exchange.mllp import MllpDecoder, frame
 from exchange.runtime._mllp_listener import MllpListener
 
@@ -22,20 +23,23 @@ class Store:
 
     def __init__(self) -> None:
         self.delivered: list[tuple[bytes, str]] = []
+        self.senders: list[Sender | None] = []
         self.fail_with: Exception | None = None
         self.lock = threading.Lock()
 
-    def __call__(self, message: bytes, origin: str) -> None:
+    def __call__(self, message: bytes, origin: str, sender: Sender | None) -> None:
         if self.fail_with is not None:
             raise self.fail_with
         with self.lock:
             self.delivered.append((message, origin))
+            self.senders.append(sender)
 
 
 @pytest.fixture
 def served() -> Iterator[tuple[Store, tuple[str, int]]]:
     store = Store()
-    with MllpListener(store, acknowledge, "127.0.0.1", 0, max_frame=4096, idle_timeout=10) as listener:
+    gate = IngressGate("mllp", IngressSettings(idle_timeout_s=10))
+    with MllpListener(store, acknowledge, "127.0.0.1", 0, max_frame=4096, gate=gate) as listener:
         yield store, listener.address
 
 
@@ -62,6 +66,7 @@ def test_aa_after_delivery_with_the_control_id(served: tuple[Store, tuple[str, i
     assert _msa(ack) == ("AA", "C1", "")
     assert store.delivered[0][0] == MSG % (1, 1)
     assert store.delivered[0][1].endswith("#1")
+    assert store.senders == [None]  # no authentication on this loopback listener
 
 
 def test_ae_with_the_reason_when_the_message_is_rejected(served: tuple[Store, tuple[str, int]]) -> None:

@@ -31,6 +31,7 @@ EVENTS = {
     "mais.v1.InformationResponse",
     "mais.v1.SharingDecision",
     "mais.v1.AuditEntry",
+    "mais.v1.AuditCheckpoint",  # seals a writer's audit chain (docs/audit.md)
 }
 
 

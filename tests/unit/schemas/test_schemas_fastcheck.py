@@ -55,7 +55,7 @@ def _golden_events() -> tuple[StandardEvent, ...]:
         adapter = load_adapter(folder.name)
         context = AdapterContext(agency="test", organisation_id=CONTEXTS.get(folder.name, "202"))
         for path in sorted(folder.iterdir()):
-            if path.name.startswith("expected") or path.suffix == ".json":
+            if not path.is_file() or path.name.startswith("expected") or path.suffix == ".json":
                 continue
             try:
                 records = list(adapter.split(path.read_bytes(), path.name))

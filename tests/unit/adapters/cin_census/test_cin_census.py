@@ -7,6 +7,7 @@ import pytest
 from adapters.cin_census import split, translate
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 
 def _doc(identifiers: str, ethnicity: str = "WBRI", details: str = "", la: str = "202") -> bytes:
@@ -88,3 +89,60 @@ def test_a_file_that_is_not_a_census_is_a_parse_error() -> None:
     with pytest.raises(DataError) as info:
         list(split(b"<html><body/></html>", "t.xml"))
     assert info.value.stage == "parse"
+
+
+def _warned(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    log = WarningLog()
+    context = AdapterContext("la202", "202", log)
+    return [event for record in split(data, "t.xml") for event in translate(record, context)], log
+
+
+@pytest.mark.parametrize(
+    ("identifiers", "ethnicity", "left_out", "code"),
+    [
+        ("<PersonBirthDate>2010-02-30</PersonBirthDate>", "WBRI", "dateOfBirth", "invalid-date-of-birth"),
+        ("<PersonBirthDate>2010-13-01</PersonBirthDate>", "WBRI", "dateOfBirth", "invalid-date-of-birth"),
+        ("<PersonDeathDate>31/12/2024</PersonDeathDate>", "WBRI", "deceasedDate", "invalid-date-of-death"),
+        ("<GenderCurrent>7</GenderCurrent>", "WBRI", "genderCode", "unknown-gender-code"),
+        ("<Sex>Q</Sex>", "WBRI", "sexCode", "unknown-sex-code"),
+        ("", "XXXX", "ethnicityCode", "unknown-ethnicity-code"),
+    ],
+)
+def test_a_bad_field_of_the_child_is_left_out_with_a_warning_and_the_child_flows(
+    identifiers: str, ethnicity: str, left_out: str, code: str
+) -> None:
+    events, warned = _warned(_doc(identifiers, ethnicity=ethnicity))
+    person = events[0].value["person"]
+    assert left_out not in person
+    assert warned.codes == [code]
+    assert len(events) == 2  # the child and its CIN episode
+
+
+def test_an_episode_that_cannot_be_dated_is_left_out_and_the_child_and_other_episodes_flow() -> None:
+    details = (
+        "<CINdetails><CINreferralDate>2024-01-01</CINreferralDate>"
+        "<Section47><S47ActualStartDate></S47ActualStartDate></Section47>"
+        "<ChildProtectionPlans><CPPstartDate>2024-02-01</CPPstartDate><CPPendDate>2024-02-31</CPPendDate>"
+        "</ChildProtectionPlans>"
+        "<CINPlanDates><CINPlanStartDate>2024-03-01</CINPlanStartDate></CINPlanDates></CINdetails>"
+        "<CINdetails><CINreferralDate>soon</CINreferralDate></CINdetails>"
+    )
+    events, warned = _warned(_doc("", details=details))
+    assert [e.key.rsplit("|", 1)[1] for e in events] == [
+        "C1",
+        "C1/2024-01-01",
+        "C1/2024-01-01/cin-plan/2024-03-01",
+    ]
+    assert warned.codes == ["occurrence-left-out"] * 3
+    assert [m.split(" ")[0].rstrip(":") for m in warned.messages] == [
+        "CINdetails[1]/Section47[1]",
+        "CINdetails[1]/ChildProtectionPlans[1]",
+        "CINdetails[2]",
+    ]
+
+
+def test_control_characters_reject_the_child_naming_the_element() -> None:
+    with pytest.raises(DataError) as info:
+        _events(_doc("<UPN>A\u0085B</UPN>"))
+    assert info.value.stage == "parse"
+    assert "UPN" in info.value.message

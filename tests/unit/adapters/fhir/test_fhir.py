@@ -11,6 +11,7 @@ import pytest
 from adapters.fhir import split, to_fhir, translate
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import DataError
+from exchange.testing import WarningLog
 
 PATIENT: dict[str, Any] = {
     "resourceType": "Patient",
@@ -34,11 +35,15 @@ PATIENT: dict[str, Any] = {
 }
 
 
-def _events(document: dict[str, Any], warnings: list[str] | None = None) -> list[StandardEvent]:
-    seen = warnings if warnings is not None else []
-    context = AdapterContext("rx1", "RX1", lambda code, message: seen.append(code))
+def _warned(document: dict[str, Any]) -> tuple[list[StandardEvent], WarningLog]:
+    seen = WarningLog()
+    context = AdapterContext("rx1", "RX1", seen)
     data = json.dumps(document).encode()
-    return [e for record in split(data, "f.json") for e in translate(record, context)]
+    return [e for record in split(data, "f.json") for e in translate(record, context)], seen
+
+
+def _events(document: dict[str, Any]) -> list[StandardEvent]:
+    return _warned(document)[0]
 
 
 def test_patient_maps_to_person_with_partial_birth_date_and_ons_ethnicity() -> None:
@@ -66,10 +71,9 @@ def test_invalid_nhs_number_is_left_out_with_a_warning() -> None:
     patient = dict(
         PATIENT, identifier=[{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765918"}]
     )
-    warnings: list[str] = []
-    (event,) = _events(patient, warnings)
+    (event,), warnings = _warned(patient)
     assert [i["value"] for i in event.value["person"]["identifier"]] == ["pat-1"]
-    assert warnings == ["invalid-nhs-number"]
+    assert warnings.codes == ["invalid-nhs-number"]
 
 
 def test_bundle_references_by_full_url_resolve_to_the_patient() -> None:
@@ -109,12 +113,96 @@ def test_cancelled_episode_of_care_closes_the_episode() -> None:
     assert event.schema == "mais.v1.ServiceEpisodeClosed"
 
 
-def test_invalid_fhir_is_rejected_naming_the_element_not_the_value() -> None:
+EPISODE = {"resourceType": "EpisodeOfCare", "id": "e", "status": "active", "patient": {"reference": "P/p"}}
+
+
+@pytest.mark.parametrize(
+    ("element", "value", "code", "where"),
+    [
+        ("birthDate", "31/12/2010", "invalid-date-of-birth", "Patient.birthDate"),
+        ("birthDate", "2010-02-30", "invalid-date-of-birth", "Patient.birthDate"),
+        ("deceasedDateTime", "2010-13-01", "invalid-date-of-death", "Patient.deceasedDateTime"),
+        ("gender", "zebra", "unknown-gender-code", "Patient.gender"),
+        (
+            "telecom",
+            [{"system": "phone", "value": "ring reception"}],
+            "invalid-telephone",
+            "Patient.telecom[0]",
+        ),
+        ("address", [{"line": ["1 A St"], "postalCode": "LS1"}], "invalid-postcode", "Patient.address[0]"),
+        ("Jane Doe", 1, "invalid-element", "Patient.(unknown element)"),
+    ],
+)
+def test_a_bad_element_is_left_out_with_a_warning_naming_it_not_its_value(
+    element: str, value: Any, code: str, where: str
+) -> None:
+    events, warned = _warned(
+        {"resourceType": "Patient", "id": "x", "name": [{"family": "Doe"}], element: value}
+    )
+    (event,) = events
+    assert event.value["person"]["name"][0]["familyName"] == ["Doe"]
+    assert warned.codes == [code]
+    message = warned.messages[0]
+    assert message.startswith(where)
+    assert json.dumps(value).strip('"') not in message
+    assert "Jane Doe" not in message
+
+
+def test_one_bad_repetition_is_left_out_and_the_others_kept() -> None:
+    telecom = [
+        {"system": "phone", "value": "0113 496 0000"},
+        {"system": "phone", "value": "x"},
+        {"system": "url"},
+    ]
+    events, warned = _warned(
+        {"resourceType": "Patient", "id": "x", "telecom": telecom, "birthDate": "2010-13"}
+    )
+    assert events[0].value["person"]["contact"] == [
+        {"name": "Other", "email": [], "telephone": ["0113 496 0000"]}
+    ]
+    assert "dateOfBirth" not in events[0].value["person"]
+    assert warned.codes == ["invalid-date-of-birth", "invalid-telephone"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "where"),
+    [
+        ({"resourceType": "Patient", "id": "not an id!"}, "id"),
+        ({"resourceType": "Patient", "id": "x", "meta": {"lastUpdated": "yesterday"}}, "meta.lastUpdated"),
+        ({**EPISODE, "patient": {"reference": 7}}, "patient"),
+        ({**EPISODE, "period": {"start": "2024-13-01"}}, "period.start"),
+    ],
+)  # fmt: skip
+def test_an_invalid_element_the_record_needs_rejects_it_naming_the_element(
+    resource: dict[str, Any], where: str
+) -> None:
     with pytest.raises(DataError) as info:
-        _events({"resourceType": "Patient", "id": "x", "birthDate": "31/12/2010"})
+        _events(resource)
     assert info.value.stage == "parse"
-    assert "birthDate" in info.value.message
-    assert "31/12/2010" not in info.value.message
+    assert where in info.value.message
+
+
+def test_an_episode_of_care_without_period_or_type_flows_dated_when_recorded() -> None:
+    resource = {
+        "resourceType": "EpisodeOfCare",
+        "id": "e3",
+        "meta": {"lastUpdated": "2024-05-02T09:15:00+01:00"},
+        "status": "active",
+        "patient": {"reference": "Patient/p"},
+    }
+    (event,), warned = _warned(resource)
+    episode = event.value["serviceEpisode"]
+    assert episode["timeInformation"] == [
+        {"startDateTime": datetime(2024, 5, 2, 8, 15, tzinfo=UTC), "endDateTime": None}
+    ]
+    assert episode["type"] == [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "unknown",
+            "display": "Unknown",
+        }
+    ]
+    assert warned.codes == ["episode-start-unknown", "episode-type-unknown"]
 
 
 def test_events_without_a_fhir_form_are_refused() -> None:
@@ -140,10 +228,3 @@ def test_closed_episodes_and_merges_have_fhir_forms() -> None:
     assert survivor["link"] == [{"other": {"identifier": old}, "type": "replaces"}]
     assert replaced["active"] is False
     assert replaced["link"] == [{"other": {"identifier": patient}, "type": "replaced-by"}]
-
-
-def test_unknown_elements_are_reported_without_their_names() -> None:
-    with pytest.raises(DataError) as info:
-        _events({"resourceType": "Patient", "id": "x", "Jane Doe": 1})
-    assert "Jane Doe" not in info.value.message
-    assert "(unknown element)" in info.value.message

@@ -14,6 +14,7 @@ from adapters.hl7v2 import translate
 from exchange.adapter import AdapterContext, SourceRecord, StandardEvent
 from exchange.errors import DataError
 from exchange.identifiers import NHS_NUMBER_SYSTEM
+from exchange.testing import WarningLog
 
 MRN = "https://mais-exchange.org/Id/local/RX1/mrn"
 VISIT = "https://mais-exchange.org/Id/local/RX1/visit"
@@ -31,18 +32,8 @@ def _pv1(visit: str = "V1^^^RX1^VN", admit: str = "20240301100000", discharge: s
     return "PV1" + "|".join(fields)
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.codes: list[str] = []
-        self.messages: list[str] = []
-
-    def __call__(self, code: str, message: str) -> None:
-        self.codes.append(code)
-        self.messages.append(message)
-
-
-def _run(data: bytes) -> tuple[list[StandardEvent], Collector]:
-    warn = Collector()
+def _run(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    warn = WarningLog()
     events = list(translate(SourceRecord(data, "t"), AdapterContext("rx1", "RX1", warn)))
     return events, warn
 
@@ -136,10 +127,60 @@ def test_merge_with_several_pid_mrg_pairs() -> None:
     assert events[3].key == f"{MRN}|4"
 
 
+def _pid(**fields: str) -> str:
+    """A PID with identifier ``1^^^RX1^MR`` and the given fields (``f7="20100203"``)."""
+    values = ["PID", "1", "", "1^^^RX1^MR"] + [""] * 27
+    for name, value in fields.items():
+        values[int(name[1:])] = value
+    return "|".join(values).rstrip("|")
+
+
+@pytest.mark.parametrize(
+    ("fields", "left_out", "code", "where"),
+    [
+        ({"f7": "20100230"}, "dateOfBirth", "invalid-date-of-birth", "PID-7"),  # 30 February
+        ({"f7": "20101301"}, "dateOfBirth", "invalid-date-of-birth", "PID-7"),  # month 13
+        ({"f7": "2024-01-01"}, "dateOfBirth", "invalid-date-of-birth", "PID-7"),  # not HL7
+        ({"f13": "not known"}, "contact", "invalid-telephone", "PID-13[1]"),
+        ({"f13": "^PRN^PH^^^^^^^^^0113 4"}, "contact", "invalid-telephone", "PID-13[1]"),
+        ({"f8": "Q"}, "genderCode", "unknown-gender-code", "PID-8"),
+        ({"f22": "QQ"}, "ethnicityCode", "unknown-ethnicity-code", "PID-22"),
+        ({"f29": "20241301", "f30": "Y"}, "deceasedDate", "invalid-date-of-death", "PID-29"),
+    ],
+)
+def test_a_bad_field_is_left_out_with_a_warning_naming_it_and_the_person_flows(
+    fields: dict[str, str], left_out: str, code: str, where: str
+) -> None:
+    events, warn = _run(_msg("A28", _pid(f5="DOE^JANE", **fields)))
+    (person,) = events
+    assert person.value["person"].get(left_out) in (None, [])
+    assert person.value["person"]["name"][0]["familyName"] == ["DOE"]
+    assert warn.codes == [code]
+    assert warn.messages[0].startswith(where)
+    for value in fields.values():
+        assert value not in warn.messages[0]
+
+
+def test_a_bad_postcode_is_left_out_and_the_rest_of_the_address_kept() -> None:
+    events, warn = _run(_msg("A28", _pid(f11="1 HIGH ST^^LEEDS^^LS1 9ZZZ~2 LOW RD^^YORK^^YO1 7HH")))
+    addresses = events[0].value["person"]["address"]
+    assert [(a["line1"], a["postcode"]) for a in addresses] == [("1 HIGH ST", ""), ("2 LOW RD", "YO1 7HH")]
+    assert warn.codes == ["invalid-postcode"]
+    assert warn.messages[0].startswith("PID-11[1].5")
+
+
+def test_good_telephones_postcodes_and_abroad_addresses_are_kept_without_warnings() -> None:
+    phones = "0113 496 0000~+44 (0)7700 900123 ext 12~^NET^Internet^jo@example.org"
+    events, warn = _run(_msg("A28", _pid(f11="1 RUE X^^PARIS^^75001^FRA", f13=phones, f22="Z")))
+    person = events[0].value["person"]
+    assert person["contact"][0]["telephone"] == ["0113 496 0000", "+44 (0)7700 900123 ext 12"]
+    assert person["address"][0]["postcode"] == "75001"
+    assert warn.codes == []
+
+
 @pytest.mark.parametrize(
     ("data", "stage", "where"),
     [
-        (_msg("A01", "PID|1||1^^^RX1^MR||DOE^J||2024-01-01"), "map", "PID-7"),
         (_msg("A01", "PID|1||1^^^RX1^MR", _pv1(admit="20241301")), "map", "PV1-44"),
         (_msg("A01", "EVN|A01"), "map", "PID"),
         (_msg("A01", "PID|1||^^^RX1^MR"), "map", "PID-3"),

@@ -122,3 +122,66 @@ def test_error_messages_never_contain_field_values() -> None:
     with pytest.raises(DataError) as info:
         parse_message(raw.encode("latin-1"))
     assert "SECRET" not in str(info.value)
+
+
+def _with_charset(charset: str, pid5: str) -> str:
+    return f"MSH|^~\\&|A|B|C|D|20240101||ADT^A31|1|P|2.5||||||{charset}\rPID|1||1||{pid5}^A\r"
+
+
+@pytest.mark.parametrize(
+    ("charset", "raw", "name"),
+    [
+        ("UNICODE UTF-8", "ZO\u00cb".encode(), "ZO\u00cb"),
+        ("8859/15", b"EUR\xa4", "EUR\u20ac"),  # ISO 8859-15 has the euro sign at 0xA4
+        ("8859/1", b"O\x92BRIEN", "O\u2019BRIEN"),  # read as Windows-1252, as senders mean it
+        ("ASCII", b"O\x92BRIEN", "O\u2019BRIEN"),
+        ("", "ZO\u00cb".encode(), "ZO\u00cb"),  # undeclared, valid UTF-8
+        ("", b"ZO\xcb", "ZO\u00cb"),  # undeclared, not UTF-8: Windows-1252
+    ],
+)
+def test_text_is_decoded_in_the_declared_or_detected_charset(charset: str, raw: bytes, name: str) -> None:
+    data = _with_charset(charset, "@").encode("ascii").replace(b"@", raw)
+    pid = parse_message(data).first("PID")
+    assert pid is not None and pid.value(5) == name
+
+
+@pytest.mark.parametrize(
+    ("charset", "escape", "text"),
+    [
+        ("UNICODE UTF-8", "\\XC3A9\\", "\u00e9"),  # UTF-8 bytes of e-acute
+        ("8859/15", "\\XA4\\", "\u20ac"),
+        ("", "\\XE9\\", "\u00e9"),  # pure-ASCII message: not UTF-8, so Windows-1252
+        ("", "\\XC3A9\\", "\u00e9"),  # pure-ASCII message: valid UTF-8
+    ],
+)
+def test_hex_escapes_are_bytes_in_the_message_character_set(charset: str, escape: str, text: str) -> None:
+    pid = parse_message(_with_charset(charset, f"CAF{escape}").encode()).first("PID")
+    assert pid is not None and pid.value(5) == f"CAF{text}"
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (_with_charset("UNICODE UTF-8", "CAF\\XE9\\").encode(), "PID-5"),  # not UTF-8 bytes
+        (_with_charset("UNICODE UTF-8", "CAF\\XZZ\\").encode(), "PID-5"),  # not hex
+        (_with_charset("", "A\\X07\\B").encode(), "PID-5"),  # an escaped control character
+        (_with_charset("", "A\x07B").encode(), "PID-5"),
+        (_with_charset("", "A\x00B").encode(), "PID-5"),
+        (b"MSH|^~\\&|A\x1bB|B|C|D|20240101||ADT^A31|1|P|2.5\rPID|1||1\r", "MSH-3"),
+        (_with_charset("UNICODE UTF-8", "@").encode().replace(b"@", b"ZO\xcb"), "PID-5"),
+        (_with_charset("", "@").encode().replace(b"@", b"A\x81B"), "PID-5"),  # undefined in cp1252
+    ],
+)
+def test_undecodable_bytes_bad_hex_escapes_and_control_characters_name_the_field(
+    data: bytes, named: str
+) -> None:
+    with pytest.raises(DataError) as info:
+        parse_message(data)
+    assert info.value.stage == "parse"
+    assert named in info.value.message
+
+
+def test_tabs_and_a_trailing_mllp_end_byte_are_not_control_characters_here() -> None:
+    data = _with_charset("", "A\tB").encode() + b"\x1c\r"
+    pid = parse_message(data).first("PID")
+    assert pid is not None and pid.value(5) == "A\tB"

@@ -10,6 +10,7 @@ from adapters.tabular import known_mappings, load_mapping, translate
 from adapters.tabular._engine import split_rows
 from exchange.adapter import AdapterContext, StandardEvent
 from exchange.errors import ConfigError, DataError
+from exchange.testing import WarningLog
 
 CUSTOM = """
 [source]
@@ -101,3 +102,62 @@ def test_a_row_with_a_wrong_number_of_fields_is_rejected_alone() -> None:
         translate(records[0], context)
     assert info.value.stage == "parse"
     assert len(translate(records[1], context)) == 2
+
+
+HOUSING = b"CaseRef,ApplicantRef,ApproachDate,DecisionDate,DutyOutcome,DateOfBirth,Phone\n"
+
+
+def _warned(data: bytes) -> tuple[list[StandardEvent], WarningLog]:
+    log = WarningLog()
+    context = AdapterContext("la202", "202", log)
+    return [e for record in split_rows(data, "f") for e in translate(record, context)], log
+
+
+@pytest.mark.parametrize(
+    ("row", "left_out", "code"),
+    [
+        (
+            b"H1,A1,01/01/2024,02/01/2024,MD,30/02/2010,0113 496 0000\n",
+            "dateOfBirth",
+            "invalid-date-of-birth",
+        ),
+        (b"H1,A1,01/01/2024,02/01/2024,MD,01/02/2010,call after 6\n", "contact", "invalid-telephone"),
+    ],
+)
+def test_a_bad_field_is_left_out_with_a_warning_and_the_person_and_event_flow(
+    row: bytes, left_out: str, code: str
+) -> None:
+    events, warned = _warned(HOUSING + row)
+    assert [e.entity for e in events] == ["person", "event"]
+    assert left_out not in events[0].value["person"]
+    assert warned.codes == [code]
+
+
+def test_an_event_that_cannot_be_dated_is_left_out_and_the_person_flows() -> None:
+    events, warned = _warned(HOUSING + b"H1,A1,01/01/2024,,MD,01/02/2010,\n")
+    assert [e.entity for e in events] == ["person"]
+    assert warned.warnings == [("occurrence-left-out", "housing-case: DecisionDate is empty; left out")]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"notificationId": 1' + b"0" * 5000 + b', "raisedAt": "2024-01-01"}',  # a giant integer
+        b'{"notificationId": NaN}',
+        b"[" * 100_000,
+        b'{"notificationId": "N2", "subject": ' + b'{"a": ' * 70 + b"1" + b"}" * 71,  # too deep
+        b'{"notificationId": "N\xff"}',  # not UTF-8: the file is read as Windows-1252
+    ],
+)
+def test_one_hostile_json_line_rejects_that_line_only(bad: bytes) -> None:
+    good = b'{"notificationId": "N1", "raisedAt": "2024-01-02T10:00:00", "incidentAt": "2024-01-01",'
+    good += b' "subject": {"personId": "P1"}}'
+    records = list(split_rows(good + b"\n" + bad + b"\n" + good.replace(b"P1", b"P3") + b"\n", "p.jsonl"))
+    assert [r.origin for r in records] == ["p.jsonl:1", "p.jsonl:2", "p.jsonl:3"]
+    context = AdapterContext("la202", "202")
+    assert len(translate(records[0], context)) == 2
+    assert len(translate(records[2], context)) == 2
+    try:
+        translate(records[1], context)
+    except DataError as exc:
+        assert exc.stage in {"parse", "map"}

@@ -1,0 +1,33 @@
+"""Settings of the enquiry service (``MAIS_ENQUIRY_*``): topic names and the organisation id system."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from exchange.identifiers import MAIS_ID_BASE
+from exchange.topics import validate_agency
+
+__all__ = ["ORGANISATION_SYSTEM", "EnquirySettings"]
+
+ORGANISATION_SYSTEM = MAIS_ID_BASE + "organisation"
+"""Default system of agencies' catalogue ids (until the API catalogue publishes one)."""
+
+
+class EnquirySettings(BaseSettings):
+    """Where requests, decisions and answers travel."""
+
+    model_config = SettingsConfigDict(env_prefix="MAIS_ENQUIRY_", extra="forbid", frozen=True)
+
+    request_topic: str = "mais.enquiry.request.v1"
+    response_topic: str = "mais.enquiry.response.v1"
+    decision_topic: str = "mais.enquiry.decision.v1"
+    organisation_system: str = ORGANISATION_SYSTEM
+    """System URI of the catalogue ids that name agencies in requests and policies."""
+
+    def organisation(self, agency: str) -> dict[str, str]:
+        """The catalogue identifier of ``agency``."""
+        return {"system": self.organisation_system, "value": validate_agency(agency)}
+
+    def review_topic(self, agency: str) -> str:
+        """The agency's own queue of requests waiting for a person: ``mais.<agency>.review.v1``."""
+        return f"mais.{validate_agency(agency)}.review.v1"
