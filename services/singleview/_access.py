@@ -93,8 +93,7 @@ class WebContext:
         rows = self.store.reader().query(
             "SELECT l.person_id, r.agency FROM sv_link l "
             "JOIN sv_person_record r ON r.record_key = l.record_key WHERE l.person_id IN "
-            "(SELECT l2.person_id FROM sv_link l2 GROUP BY l2.person_id "
-            "HAVING COUNT(*) >= 3 ORDER BY COUNT(*) DESC LIMIT 500)"
+            "(SELECT l2.person_id FROM sv_link l2 GROUP BY l2.person_id ORDER BY COUNT(*) DESC LIMIT 500)"
         )
         kinds: dict[str, set[str]] = {}
         for person_id, agency in rows:

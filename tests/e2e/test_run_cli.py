@@ -188,7 +188,6 @@ def test_mais_run_starts_the_stack_feeds_adapters_and_stops_everything(tmp_path:
         time.sleep(1)
     assert _count(bootstrap, f"mais.{hospital}.person.v1") > 0, "".join(lines)
     assert _count(bootstrap, f"mais.{police}.person.v1") > 0, "".join(lines)
-    _check_singleview("".join(lines), hospital, police)
     assert process.wait(180) == 0, "".join(lines)
     reader.join(10)
     output = "".join(lines)
@@ -226,6 +225,7 @@ def test_mais_run_on_a_given_stack_stops_on_ctrl_c_and_delivers_every_event(
     while time.monotonic() < deadline and got != want and process.poll() is None:
         got = {topic: _count(kafka_bootstrap, topic) for topic in want}
     assert got == want, "".join(lines)
+    _check_singleview("".join(lines), hospital, police)
     process.send_signal(signal.SIGINT)  # Ctrl-C
     assert process.wait(90) == 0, "".join(lines)
     reader.join(10)
