@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from exchange.security import ca_certificate
+
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
@@ -67,33 +69,7 @@ class TestPki:
         self.name = name
         self._rsa = rsa_keys
         key = self._new_key()
-        now = _now()
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(f"{name} test CA"))
-            .issuer_name(_name(f"{name} test CA"))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
-        )
+        cert = ca_certificate(key, _name(f"{name} test CA"), valid_for=dt.timedelta(days=30))
         cert_path = folder / f"{name}.crt"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         self.ca = Issued(cert, key, cert_path, write_key(key, folder / f"{name}.key"))

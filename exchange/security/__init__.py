@@ -25,7 +25,7 @@ from exchange.security._secrets import (
     new_password,
     verify_password,
 )
-from exchange.security._tls import CertificateAuthority, ServerCertificate
+from exchange.security._tls import CertificateAuthority, ServerCertificate, ca_certificate
 
 __all__ = [
     "RESERVED_PRINCIPALS",
@@ -39,6 +39,7 @@ __all__ = [
     "SecurityAdmin",
     "ServerCertificate",
     "agency_rules",
+    "ca_certificate",
     "default_agencies_file",
     "hash_password",
     "monitor_rules",
