@@ -79,6 +79,9 @@ class _Writer:
     parsed: Any
 
 
+_UNKNOWN = object()
+
+
 class AvroCodec:
     """Encodes and decodes Confluent-framed Avro values against a schema registry."""
 
@@ -94,6 +97,8 @@ class AvroCodec:
         self._auto_register = auto_register
         self._writers: dict[tuple[str, str], _Writer] = {}
         self._readers: dict[int, Any] = {}
+        self._resolved: dict[tuple[int, str], Any] = {}
+        """(writer schema id, reader schema) -> the parsed reader schema, or None when it is the writer's."""
         self._lock = threading.Lock()
 
     def encode(self, topic: str, schema: str, value: Mapping[str, Any]) -> bytes:
@@ -127,7 +132,15 @@ class AvroCodec:
         parsed = self._readers.get(schema_id)
         if parsed is None:
             parsed = self._reader(schema_id)
-        reader = self._parse(reader_schema) if reader_schema is not None else None
+        reader = None
+        if reader_schema is not None:
+            known = (schema_id, reader_schema)
+            reader = self._resolved.get(known, _UNKNOWN)
+            if reader is _UNKNOWN:
+                reader = self._parse(reader_schema)
+                reader = None if reader == parsed else reader  # same schema: no resolution needed
+                with self._lock:
+                    self._resolved[known] = reader
         body = io.BytesIO(data)
         body.seek(_HEADER.size)
         try:

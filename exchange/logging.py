@@ -152,6 +152,27 @@ def _current_stderr(*args: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=sys.stderr)
 
 
+class _Logger:
+    """A logger that binds ``logger=name`` on the configuration of the moment, at every call.
+
+    A module-level logger is made at import, often before :func:`configure_logging` runs; a
+    structlog logger bound then would keep structlog's defaults (no redaction, another stream)
+    for the life of the process.
+    """
+
+    __slots__ = ("_context", "_name")
+
+    def __init__(self, name: str, context: Mapping[str, Any]) -> None:
+        self._name = name
+        self._context = dict(context)
+
+    def bind(self, **values: Any) -> _Logger:
+        return _Logger(self._name, {**self._context, **values})
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(structlog.get_logger(self._name).bind(logger=self._name, **self._context), method)
+
+
 def get_logger(name: str) -> Any:
-    """A structlog logger bound to ``logger=name``."""
-    return structlog.get_logger(name).bind(logger=name)
+    """A structlog logger bound to ``logger=name`` (redacted and configured whenever it logs)."""
+    return _Logger(name, {})

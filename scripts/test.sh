@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
 bash scripts/install-browser.sh   # Debian chromium for the page tests (headless)
+bash scripts/install-postgres.sh  # Debian postgresql binaries for the SingleView store tests
 bash scripts/install-deploy-tools.sh  # promtool, kubeconform, compose loader: offline checks of deploy/
 bash scripts/install-openssl.sh  # the openssl tool: docs/runtime.md makes certificates with it (tested)
 

@@ -47,6 +47,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     kafka_port: Annotated[int, typer.Option(help="Broker port when mais run starts Kafka.")] = 9092,
     registry_port: Annotated[int, typer.Option(help="Registry port when mais run starts it.")] = 8081,
     metrics_port: Annotated[int, typer.Option(help="Metrics port of the first adapter (next: +1).")] = 9400,
+    singleview_port: Annotated[int, typer.Option(help="Port of the SingleView page and API.")] = 8700,
     seed: Annotated[
         int | None, typer.Option(help="Sample seed instead of mais.toml's: a new seed, new people.")
     ] = None,
@@ -73,6 +74,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         kafka_port=kafka_port,
         registry_port=registry_port,
         metrics_port=metrics_port,
+        singleview_port=singleview_port,
         seed=seed,
         bootstrap_servers=bootstrap_servers,
         registry_url=registry_url,

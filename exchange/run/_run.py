@@ -29,6 +29,7 @@ from exchange.run._config import AdapterEntry, RunConfig, load_config
 from exchange.run._dashboard import render
 from exchange.run._feeders import DropFeeder, FeedProgress, MllpFeeder
 from exchange.run._processes import AdapterProcess, agency_secret, child_env
+from exchange.run._singleview import DEV_USER, SingleViewProcess
 from exchange.run._stack import Stack, ensure_stack
 from exchange.runtime import DirectorySource, ListenerSource, SourceSpec
 from exchange.samples import generate
@@ -47,12 +48,13 @@ class RunSettings:
     kafka_port: int = 9092
     registry_port: int = 8081
     metrics_port: int = 9400
+    singleview_port: int = 8700
     seed: int | None = None
     bootstrap_servers: str | None = None
     registry_url: str | None = None
 
 
-def run_exchange(settings: RunSettings, console: Console) -> int:
+def run_exchange(settings: RunSettings, console: Console) -> int:  # noqa: PLR0915 - one start-up story, in order
     """Run until stopped; return 0 when every adapter stopped cleanly, 1 otherwise."""
     config = load_config(settings.config)
     state = settings.state_dir.resolve()
@@ -74,6 +76,7 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
     previous = _install_stop_handlers(stop)
     processes: list[AdapterProcess] = []
     feeders: list[DropFeeder | MllpFeeder] = []
+    singleview: SingleViewProcess | None = None
     try:
         started = f" (started {' and '.join(stack.started)})" if stack.started else ""
         console.print(
@@ -90,6 +93,13 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
         )
         _remember_seed(state, seed)
         env = child_env(stack.bootstrap_servers, stack.registry_url)
+        port = free_port() if settings.free_ports else settings.singleview_port
+        singleview = SingleViewProcess(port, state, env)
+        singleview.start()
+        console.print(
+            f"SingleView at [bold]{singleview.url}[/] (sign in as {DEV_USER}, "
+            f"password {singleview.password}): choose a purpose, then open a person known to many agencies."
+        )
         for i, entry in enumerate(config.adapters):
             source = _source(entry, state, settings.free_ports)
             metrics = free_port() if settings.free_ports else settings.metrics_port + i
@@ -110,6 +120,8 @@ def run_exchange(settings: RunSettings, console: Console) -> int:
         for feeder in feeders:
             feeder.join(10)
         codes = _stop_adapters(processes)
+        if singleview is not None:
+            singleview.stop()
         if stack.started:
             with console.status(f"Stopping the {' and '.join(stack.started)} this run started …"):
                 stack.stop()

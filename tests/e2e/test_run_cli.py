@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
@@ -132,6 +133,34 @@ def _expected(samples: Path, name: str, adapter: str, agency: str, organisation:
     return counts
 
 
+S47 = "http://www.legislation.gov.uk/id/ukpga/1989/41/section/47"
+
+
+def _check_singleview(output: str, *agencies: str) -> None:
+    """The SingleView mais run printed applies every agency's events and shows a person page."""
+    found = re.search(
+        r"SingleView\s+at\s+(http://127\.0\.0\.1:\d+/)\s+\(sign\s+in\s+as\s+(\S+),\s+password\s+(\S+)\)",
+        output,
+    )
+    assert found, output
+    url, user, password = found[1], found[2], found[3]
+    with httpx.Client(base_url=url, auth=(user, password), timeout=10) as client:
+        deadline = time.monotonic() + 60
+        applied: set[str] = set()
+        while time.monotonic() < deadline and applied != set(agencies):
+            metrics = client.get("/metrics").text
+            applied = {
+                a for a in agencies if re.search(rf'events_applied_total{{agency="{a}"}} [1-9]', metrics)
+            }
+            time.sleep(1)
+        assert applied == set(agencies), metrics
+        assert client.get("/readyz").status_code == 200
+        examples = re.findall(r'href="/people/(P\d+)\?', client.get("/search", params={"purpose": S47}).text)
+        assert examples, "the demo search page offers example people"
+        person = client.get(f"/api/people/{examples[0]}", params={"purpose": S47}).json()
+        assert person["agencies"] and person["record_keys"]
+
+
 def test_mais_run_starts_the_stack_feeds_adapters_and_stops_everything(tmp_path: Path) -> None:
     """The newcomer's path: nothing running, `mais run --duration 30` starts and stops it all."""
     config, hospital, police = _write_config(tmp_path)
@@ -196,6 +225,7 @@ def test_mais_run_on_a_given_stack_stops_on_ctrl_c_and_delivers_every_event(
     while time.monotonic() < deadline and got != want and process.poll() is None:
         got = {topic: _count(kafka_bootstrap, topic) for topic in want}
     assert got == want, "".join(lines)
+    _check_singleview("".join(lines), hospital, police)
     process.send_signal(signal.SIGINT)  # Ctrl-C
     assert process.wait(90) == 0, "".join(lines)
     reader.join(10)

@@ -123,6 +123,10 @@ def test_reader_schema_resolution(registry: InMemorySchemaRegistry) -> None:
     reader = json.loads(PERSON)
     reader["fields"] = [f for f in reader["fields"] if f["name"] in ("id", "score")]
     assert codec.decode(data, reader_schema=json.dumps(reader)).value == {"id": "p1", "score": 0.5}
+    # the parsed reader is kept per (writer id, reader): a second decode and the writer's own schema
+    assert codec.decode(data, reader_schema=json.dumps(reader)).value == {"id": "p1", "score": 0.5}
+    assert codec.decode(data, reader_schema=PERSON).value == VALUE
+    assert codec.decode(data, reader_schema=json.dumps(reader)).value == {"id": "p1", "score": 0.5}
 
 
 _REGISTRY = InMemorySchemaRegistry()

@@ -1,0 +1,5 @@
+"""``python -m services.singleview`` = ``mais singleview``."""
+
+from services.singleview._cli import app
+
+app()
