@@ -44,6 +44,11 @@ def build_authenticator(settings: SingleViewSettings) -> Authenticator:
     if settings.users_file is not None:
         return LocalUsers.from_file(settings.users_file)
     if settings.dev_user and settings.dev_password is not None:
+        if len(settings.dev_password.get_secret_value()) < 8:
+            raise ConfigError(
+                "MAIS_SINGLEVIEW_DEV_PASSWORD is empty or shorter than 8 characters",
+                hint="set a development password of at least 8 characters, e.g. $(openssl rand -hex 12)",
+            )
         return LocalUsers({settings.dev_user: hash_password(settings.dev_password.get_secret_value())})
     raise ConfigError(
         "nobody can sign in: no users file, identity-provider header or development user is configured",
