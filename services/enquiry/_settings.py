@@ -5,7 +5,12 @@ from __future__ import annotations
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.identifiers import MAIS_ID_BASE
-from exchange.topics import validate_agency
+from exchange.topics import (
+    ENQUIRY_DECISION_TOPIC,
+    ENQUIRY_REQUEST_TOPIC,
+    ENQUIRY_RESPONSE_TOPIC,
+    validate_agency,
+)
 
 __all__ = ["ORGANISATION_SYSTEM", "EnquirySettings"]
 
@@ -18,9 +23,9 @@ class EnquirySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MAIS_ENQUIRY_", extra="forbid", frozen=True)
 
-    request_topic: str = "mais.enquiry.request.v1"
-    response_topic: str = "mais.enquiry.response.v1"
-    decision_topic: str = "mais.enquiry.decision.v1"
+    request_topic: str = ENQUIRY_REQUEST_TOPIC
+    response_topic: str = ENQUIRY_RESPONSE_TOPIC
+    decision_topic: str = ENQUIRY_DECISION_TOPIC
     organisation_system: str = ORGANISATION_SYSTEM
     """System URI of the catalogue ids that name agencies in requests and policies."""
 
