@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,11 +47,11 @@ def ensure_topics(
 class TopicReader:
     """Follows topics from the beginning without a consumer group (the agency's own records)."""
 
-    def __init__(self, kafka: KafkaSettings, topics: list[str]) -> None:
+    def __init__(self, kafka: KafkaSettings, topics: list[str], *, group_id: str) -> None:
         self._consumer = Consumer(
             {
                 **kafka.confluent_config(),
-                "group.id": f"mais-reader-{uuid.uuid4().hex}",
+                "group.id": group_id,  # never committed; the principal must still be allowed it
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
                 "enable.partition.eof": True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.identifiers import MAIS_ID_BASE
@@ -9,10 +11,11 @@ from exchange.topics import (
     ENQUIRY_DECISION_TOPIC,
     ENQUIRY_REQUEST_TOPIC,
     ENQUIRY_RESPONSE_TOPIC,
+    client_id,
     validate_agency,
 )
 
-__all__ = ["ORGANISATION_SYSTEM", "EnquirySettings"]
+__all__ = ["ORGANISATION_SYSTEM", "EnquirySettings", "reader_group", "responder_id"]
 
 ORGANISATION_SYSTEM = MAIS_ID_BASE + "organisation"
 """Default system of agencies' catalogue ids (until the API catalogue publishes one)."""
@@ -36,3 +39,18 @@ class EnquirySettings(BaseSettings):
     def review_topic(self, agency: str) -> str:
         """The agency's own queue of requests waiting for a person: ``mais.<agency>.review.v1``."""
         return f"mais.{validate_agency(agency)}.review.v1"
+
+
+def responder_id(agency: str) -> str:
+    """Consumer group and transactional id of ``agency``'s responder: ``mais.<agency>.enquiry.responder``.
+
+    The same on every start, so that a restarted responder fences its predecessor and carries on
+    from the group's committed offsets; under the agency's prefix, so its own ACLs cover it.
+    """
+    return client_id(agency, "enquiry", "responder")
+
+
+def reader_group(agency: str, purpose: str) -> str:
+    """A fresh consumer group of ``agency`` for a reader that never commits (``purpose`` names it):
+    ``mais.<agency>.enquiry.<purpose>.<random hex>``."""
+    return client_id(agency, "enquiry", purpose, uuid.uuid4().hex)
