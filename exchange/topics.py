@@ -123,11 +123,15 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def agency_topics(agency: str, publishes: tuple[str, ...] = ENTITIES, partitions: int = 3) -> list[TopicSpec]:
-    """The topics of one agency: what it publishes, its DLQ, progress and ops topics.
+def agency_topics(
+    agency: str, publishes: tuple[str, ...] = ENTITIES, partitions: int = 3, *, enquiries: bool = True
+) -> list[TopicSpec]:
+    """The topics of one agency: what it publishes, its DLQ, progress and ops topics, and (if it
+    answers enquiries) its responder's review queue ``mais.<agency>.review.v1``.
 
     Person and episode topics are compacted by record key (each event carries the whole record);
-    life events, rejects and ops messages are kept by time; progress is compacted.
+    life events, rejects and ops messages are kept by time; progress and the review queue (the
+    latest state of each request) are compacted.
     """
     specs = [
         TopicSpec(entity_topic(agency, entity), partitions, dict(_COMPACTED) if entity != "event" else {})
@@ -138,6 +142,8 @@ def agency_topics(agency: str, publishes: tuple[str, ...] = ENTITIES, partitions
         TopicSpec(progress_topic(agency), 1, dict(_COMPACTED)),
         TopicSpec(ops_topic(agency), 1),
     ]
+    if enquiries:
+        specs.append(TopicSpec(f"{agency_prefix(agency)}review.v1", 1, dict(_COMPACTED)))
     return specs
 
 

@@ -107,7 +107,7 @@ class AgencyDefinition(BaseModel):
         return agency_rules(self.id, self.granted_topics(), enquiries=self.enquiries)
 
     def topics(self, partitions: int = 3) -> list[TopicSpec]:
-        return agency_topics(self.id, self.publishes, partitions)
+        return agency_topics(self.id, self.publishes, partitions, enquiries=self.enquiries)
 
 
 class _File(BaseModel):

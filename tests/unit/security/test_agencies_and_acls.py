@@ -17,6 +17,7 @@ from exchange.security import (
     verify_password,
 )
 from exchange.topics import shared_topics
+from services.enquiry import EnquirySettings
 
 
 def test_an_agency_owns_its_prefix_and_reads_only_granted_entity_topics() -> None:
@@ -110,8 +111,12 @@ def test_agency_topics_are_compacted_where_each_event_carries_the_whole_record()
         "mais.csc.dlq.v1",
         "mais.csc.progress.v1",
         "mais.csc.ops.v1",
+        "mais.csc.review.v1",  # the responder's review queue (latest state per request)
     }
     assert topics["mais.csc.person.v1"].config == {"cleanup.policy": "compact"}
+    assert topics["mais.csc.review.v1"].config == {"cleanup.policy": "compact"}
+    assert EnquirySettings().review_topic("csc") == "mais.csc.review.v1"
+    assert "mais.csc.review.v1" not in {t.name for t in AgencyDefinition(id="csc", enquiries=False).topics()}
     assert topics["mais.csc.event.v1"].config == {}
 
 
