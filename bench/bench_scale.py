@@ -24,13 +24,11 @@ import gc
 import json
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +37,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_e2e
 import bench_person
-from _report import write_section
+from _report import RunFacts, write_section
 from bench_e2e import AdapterProcess, OutputWatcher, _create, _key, _lines, _produce_all, _producer
-from run_all import machine
 
 from exchange.codec import AvroCodec
 from exchange.localkafka import LocalKafkaCluster, LocalRegistry, free_port, kafka_version
@@ -195,25 +192,23 @@ def steady(
     }
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], facts: RunFacts) -> str:
     ref, full, half, failover = (
         results["reference"],
         results["full_rate"],
         results["half"],
         results["failover"],
     )
-    m = results["machine"]
     lines = [
         BEGIN,
         "## At scale: 3-node cluster, replication factor 3, two adapter instances, a broker killed",
         "",
-        f"One run of `python bench/bench_scale.py` on {results['date']}"
-        + (f" (code at commit `{results['commit']}`)" if results.get("commit") else "")
-        + f". Three Apache Kafka {results['kafka_version']}",
-        "nodes (KRaft, combined controller+broker, RF 3, min ISR 2) and the registry on the same machine",
-        f"({m['cores']} cores, {m['cpu']}, {m['memory']}; load average before the run "
-        f"{m['load average before the run']}). Two `mais adapter run` instances share one consumer group",
-        f"on a {PARTITIONS}-partition topic, exactly once (Kafka transactions). Measurements, not tests.",
+        *facts.lines(),
+        "",
+        f"Three Apache Kafka {results['kafka_version']} nodes (KRaft, combined controller+broker, RF 3,",
+        "min ISR 2) and the registry on the same machine. Two `mais adapter run` instances share one",
+        f"consumer group on a {PARTITIONS}-partition topic, exactly once (Kafka transactions).",
+        "Measurements, not tests.",
         "",
         "| measure | result |",
         "|---|---:|",
@@ -239,8 +234,6 @@ def render(results: dict[str, Any]) -> str:
             f"{run['p99_ms']:.1f} | {run['max_ms']:.1f} | {run['outputs_once']:,} | {run['duplicated']} | "
             f"{run['missing']} |"
         )
-    if results.get("note"):
-        lines += ["", f"Note: {results['note']}"]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -251,20 +244,19 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=100_000, help="events of the full-rate run")
     parser.add_argument("--load-seconds", type=float, default=20.0)
-    parser.add_argument("--note", default="", help="a note printed under the table")
+    parser.add_argument("--note", help="a note printed with the figures (e.g. what else ran)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
+    facts = RunFacts(args.note)
     results: dict[str, Any] = {
-        "machine": machine(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": facts.commit,
+        "date": f"{facts.started:%Y-%m-%d %H:%M} UTC",
+        "command": facts.command,
+        "machine": facts.machine,
         "kafka_version": kafka_version(),
         "note": args.note,
     }
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    results["commit"] = commit.stdout.strip() if commit.returncode == 0 else ""
     with tempfile.TemporaryDirectory(prefix="mais-bench-scale-") as tmp:
         cluster = LocalKafkaCluster(Path(tmp), nodes=3, ports=[(free_port(), free_port()) for _ in range(3)])
         registry = LocalRegistry(Path(tmp), port=free_port())
@@ -288,7 +280,7 @@ def main() -> None:
             cluster.stop()
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    write_section(args.out, render(results), BEGIN, END)
+    write_section(args.out, render(results, facts), BEGIN, END)
     print(f"wrote {args.out}")
 
 
