@@ -60,7 +60,7 @@ def respond(
         policies=load_policies(policies),
         contact=load_contact(contact),
         kafka=KafkaSettings(),
-        codec=make_codec(RegistrySettings().url),
+        codec=make_codec(RegistrySettings()),
         finder=default_finder(agency),
         audit=audit,
     )
@@ -113,7 +113,7 @@ def ask(  # noqa: PLR0917 - a Typer command takes its options as parameters
     audit = AuditSettings(signing_key_file=audit_key) if audit_key else AuditSettings()
     client = EnquiryClient(
         KafkaSettings(),
-        make_codec(RegistrySettings().url),
+        make_codec(RegistrySettings()),
         agency=as_agency,
         writer_name=f"enquiry.requester.{as_agency}",
         enquiry=enquiry,

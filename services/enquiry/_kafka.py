@@ -11,15 +11,20 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from exchange.codec import AvroCodec, topic_record_name_strategy
 from exchange.envelope import parse_headers
 from exchange.errors import DataError, TransientError
-from exchange.registry_client import SchemaRegistryClient
+from exchange.registry_client import RegistrySettings, SchemaRegistryClient
 from exchange.settings import KafkaSettings
 
 __all__ = ["TopicReader", "ensure_topics", "make_codec"]
 
 
-def make_codec(registry_url: str) -> AvroCodec:
-    """A codec for the enquiry topics, which carry several event types (topic-record subjects)."""
-    return AvroCodec(SchemaRegistryClient(registry_url), subject_strategy=topic_record_name_strategy)
+def make_codec(registry: RegistrySettings | str) -> AvroCodec:
+    """A codec for the enquiry topics, which carry several event types (topic-record subjects).
+
+    ``registry`` is the registry's settings (URL, credentials, CA) or, for an open local one, its URL.
+    """
+    settings = RegistrySettings(url=registry) if isinstance(registry, str) else registry
+    client = SchemaRegistryClient.from_settings(settings)
+    return AvroCodec(client, subject_strategy=topic_record_name_strategy)
 
 
 def ensure_topics(

@@ -33,7 +33,7 @@ from pydantic import SecretStr
 from secure_exchange import SecureExchange
 
 from exchange.audit import AuditSettings, generate_key_pair
-from exchange.codec import AvroCodec, topic_record_name_strategy
+from exchange.codec import AvroCodec
 from exchange.purposes import purpose_from_text
 from exchange.registry_client import RegistryForbiddenError, RegistrySettings, SchemaRegistryClient
 from exchange.runtime import KafkaSource, LoadedAdapter, RunOptions, StopSignal, run_adapter
@@ -51,6 +51,7 @@ from services.enquiry import (
     default_finder,
     load_contact,
     load_policies,
+    make_codec,
 )
 from services.enquiry._policies import load_policy_file
 from services.enquiry._settings import responder_id
@@ -372,9 +373,8 @@ def test_an_agency_runs_its_exactly_once_adapter_with_only_its_acls(matrix: Matr
 
 
 def _agency_codec(credentials: AgencyCredentials) -> AvroCodec:
-    """The enquiry codec as an agency has it: it looks up the subjects the operator registered."""
-    registry = SchemaRegistryClient.from_settings(credentials.registry)
-    return AvroCodec(registry, subject_strategy=topic_record_name_strategy)
+    """The enquiry codec as the enquiry commands make it, from the agency's registry settings."""
+    return make_codec(credentials.registry)
 
 
 def _audit_settings(keys: Path, writer: str) -> AuditSettings:
