@@ -7,6 +7,10 @@ notices and replay requests between the agency's processes and the operator's mo
 groups and transactional ids of the agency's processes start with the same ``mais.<agency>.``,
 so that one prefix per resource type covers everything an agency owns (see
 :mod:`exchange.security`).
+
+A few topics are shared by every agency and owned by the exchange (:func:`shared_topics`): the
+enquiry pattern's ``mais.enquiry.{request,decision,response}.v1`` and the audit log
+``mais.audit.v1``. Agencies are granted them by literal name, never by prefix.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from exchange.adapter import Entity
 from exchange.errors import ConfigError
 
 __all__ = [
+    "AUDIT_TOPIC",
+    "ENQUIRY_DECISION_TOPIC",
+    "ENQUIRY_REQUEST_TOPIC",
+    "ENQUIRY_RESPONSE_TOPIC",
+    "ENQUIRY_TOPICS",
     "ENTITIES",
     "ENTITY_EVENTS",
     "TopicSpec",
@@ -29,6 +38,7 @@ __all__ = [
     "entity_topic",
     "ops_topic",
     "progress_topic",
+    "shared_topics",
     "validate_agency",
 ]
 
@@ -41,6 +51,14 @@ ENTITY_EVENTS: dict[str, tuple[str, ...]] = {
     "event": ("mais.v1.LifeEventRecorded",),
 }
 """The standard events each entity topic carries (their Avro full names)."""
+
+ENQUIRY_REQUEST_TOPIC = "mais.enquiry.request.v1"
+ENQUIRY_DECISION_TOPIC = "mais.enquiry.decision.v1"
+ENQUIRY_RESPONSE_TOPIC = "mais.enquiry.response.v1"
+ENQUIRY_TOPICS: tuple[str, ...] = (ENQUIRY_REQUEST_TOPIC, ENQUIRY_DECISION_TOPIC, ENQUIRY_RESPONSE_TOPIC)
+"""The enquiry pattern's shared topics: requests, sharing decisions, answers."""
+AUDIT_TOPIC = "mais.audit.v1"
+"""The tamper-evident audit log every agency's processes append to (see :mod:`exchange.audit`)."""
 
 _COMPACTED = {"cleanup.policy": "compact"}
 
@@ -105,11 +123,15 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def agency_topics(agency: str, publishes: tuple[str, ...] = ENTITIES, partitions: int = 3) -> list[TopicSpec]:
-    """The topics of one agency: what it publishes, its DLQ, progress and ops topics.
+def agency_topics(
+    agency: str, publishes: tuple[str, ...] = ENTITIES, partitions: int = 3, *, enquiries: bool = True
+) -> list[TopicSpec]:
+    """The topics of one agency: what it publishes, its DLQ, progress and ops topics, and (if it
+    answers enquiries) its responder's review queue ``mais.<agency>.review.v1``.
 
     Person and episode topics are compacted by record key (each event carries the whole record);
-    life events, rejects and ops messages are kept by time; progress is compacted.
+    life events, rejects and ops messages are kept by time; progress and the review queue (the
+    latest state of each request) are compacted.
     """
     specs = [
         TopicSpec(entity_topic(agency, entity), partitions, dict(_COMPACTED) if entity != "event" else {})
@@ -120,4 +142,15 @@ def agency_topics(agency: str, publishes: tuple[str, ...] = ENTITIES, partitions
         TopicSpec(progress_topic(agency), 1, dict(_COMPACTED)),
         TopicSpec(ops_topic(agency), 1),
     ]
+    if enquiries:
+        specs.append(TopicSpec(f"{agency_prefix(agency)}review.v1", 1, dict(_COMPACTED)))
+    return specs
+
+
+def shared_topics() -> list[TopicSpec]:
+    """The exchange's shared topics, as the operator creates them: the enquiry topics (one
+    partition each, as the enquiry service creates them on a local stack) and the audit log (one
+    partition, kept forever: the verifier must see every entry)."""
+    specs = [TopicSpec(topic, 1) for topic in ENQUIRY_TOPICS]
+    specs.append(TopicSpec(AUDIT_TOPIC, 1, {"retention.ms": "-1", "retention.bytes": "-1"}))
     return specs

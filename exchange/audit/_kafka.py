@@ -9,7 +9,6 @@ transactions (a web page, a CLI): it appends, flushes, checkpoints when due and 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -50,13 +49,17 @@ def ensure_audit_topic(kafka: KafkaSettings, topic: str = AUDIT_TOPIC, timeout_s
 
 
 def read_audit_records(
-    kafka: KafkaSettings, topic: str = AUDIT_TOPIC, timeout_s: float = 60.0
+    kafka: KafkaSettings, topic: str = AUDIT_TOPIC, timeout_s: float = 60.0, *, group_id: str | None = None
 ) -> list[AuditRecord]:
-    """Every committed record of ``topic`` from the beginning to its current end."""
+    """Every committed record of ``topic`` from the beginning to its current end.
+
+    The consumer never commits, but still needs a group the principal may use: ``group_id``, by
+    default a fresh one under ``MAIS_KAFKA_GROUP_PREFIX`` (``mais.<agency>.`` on a secured exchange).
+    """
     consumer = Consumer(
         {
             **kafka.confluent_config(),
-            "group.id": f"mais-audit-reader-{uuid.uuid4().hex}",
+            "group.id": group_id or kafka.scratch_group("audit-reader"),
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
             "enable.partition.eof": True,
@@ -104,11 +107,17 @@ def _has_data(consumer: Any, partition: TopicPartition) -> bool:
 
 
 def find_head(
-    kafka: KafkaSettings, writer: str, decode: Callable[[bytes], Mapping[str, Any]], topic: str = AUDIT_TOPIC
+    kafka: KafkaSettings,
+    writer: str,
+    decode: Callable[[bytes], Mapping[str, Any]],
+    topic: str = AUDIT_TOPIC,
+    *,
+    group_id: str | None = None,
 ) -> ChainHead:
-    """The head of ``writer``'s chain as the topic holds it (the genesis head if it has none)."""
+    """The head of ``writer``'s chain as the topic holds it (the genesis head if it has none);
+    ``group_id`` as for :func:`read_audit_records`."""
     key = writer.encode()
-    for record in reversed(read_audit_records(kafka, topic)):
+    for record in reversed(read_audit_records(kafka, topic, group_id=group_id)):
         if record.key != key:
             continue
         chain = decode(record.value).get("chain")

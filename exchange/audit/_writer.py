@@ -21,6 +21,7 @@ from exchange.envelope import Envelope, build_headers
 from exchange.hashing import KeyedHasher
 from exchange.identifiers import MAIS_ID_BASE
 from exchange.schemas import schema_json
+from exchange.topics import AUDIT_TOPIC
 
 __all__ = [
     "AUDIT_TOPIC",
@@ -32,7 +33,6 @@ __all__ = [
     "AuditWriter",
 ]
 
-AUDIT_TOPIC = "mais.audit.v1"
 AUDIT_WRITER_SYSTEM = MAIS_ID_BASE + "audit-writer"
 RULE_SYSTEM = "https://mais-exchange.org/CodeSystem/decision-rationale"
 """Code system of the rule ids in ``AuditEntry.rationale`` and ``SharingDecision.rationale``."""

@@ -8,6 +8,11 @@ brokers run with ``allow.everyone.if.no.acl.found=false``.
 * An **agency** reads, writes and describes every topic starting with ``mais.<agency>.``, uses
   consumer groups and transactional ids with that prefix, and reads (literal names only) the
   entity topics other agencies share with it. It never creates topics: the operator does.
+  Every agency appends to the audit log ``mais.audit.v1`` (Write, Describe) and reads it back
+  (Read: a restarted writer finds its chain's head there). An agency taking part in enquiries
+  (the default) reads and writes the three shared enquiry topics: it asks (writes requests, reads
+  decisions and answers) and answers (reads requests, writes decisions and answers). Its
+  responder's and requester's groups and transactional ids stay under its own prefix.
 * The **monitor** describes topics and groups under ``mais.`` (offsets, lag, partitions, never
   records), and reads and writes each agency's ``mais.<agency>.ops.v1`` (content-free notices and
   replay requests).
@@ -20,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from exchange.topics import agency_prefix, ops_topic
+from exchange.topics import AUDIT_TOPIC, ENQUIRY_TOPICS, agency_prefix, ops_topic
 
 __all__ = ["AclRule", "agency_rules", "monitor_rules", "registry_rules"]
 
@@ -46,8 +51,9 @@ class AclRule:
         return {"resource": resource, "operations": list(self.operations), "host": "*"}
 
 
-def agency_rules(agency: str, granted_topics: Iterable[str] = ()) -> list[AclRule]:
-    """What agency ``agency`` may do: its own prefix, and read on ``granted_topics`` (literal)."""
+def agency_rules(agency: str, granted_topics: Iterable[str] = (), *, enquiries: bool = True) -> list[AclRule]:
+    """What agency ``agency`` may do: its own prefix, read on ``granted_topics`` (literal), the
+    audit log, and (``enquiries``) the shared enquiry topics."""
     prefix = agency_prefix(agency)
     rules = [
         AclRule("topic", prefix, "prefix", ("Read", "Write", "Describe")),
@@ -57,6 +63,11 @@ def agency_rules(agency: str, granted_topics: Iterable[str] = ()) -> list[AclRul
     rules += [
         AclRule("topic", topic, "literal", ("Read", "Describe")) for topic in sorted(set(granted_topics))
     ]
+    rules.append(AclRule("topic", AUDIT_TOPIC, "literal", ("Read", "Write", "Describe")))
+    if enquiries:
+        rules += [
+            AclRule("topic", topic, "literal", ("Read", "Write", "Describe")) for topic in ENQUIRY_TOPICS
+        ]
     return rules
 
 

@@ -7,10 +7,14 @@ They live in a TOML file under version control (``agencies.toml`` by default,
     name = "Children's social care"
     publishes = ["person", "episode", "event"]   # the default: all three
     reads = ["hospital.person", "school"]        # "school" = every entity topic of the school
+    enquiries = true                             # the default: may ask and answer enquiries
 
 ``mais agency add`` writes it and applies it to a cluster; ``mais deploy render`` turns the same
 file into Strimzi ``KafkaTopic`` and ``KafkaUser`` resources. A grant names entity topics only:
 no agency can be granted another's DLQ (original records), progress or ops topic.
+
+``enquiries = false`` keeps an agency off the shared enquiry topics (it can neither ask nor
+answer); every agency may append to the audit log.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class AgencyDefinition(BaseModel):
     name: str = ""
     publishes: tuple[str, ...] = ENTITIES
     reads: tuple[str, ...] = ()
+    enquiries: bool = True
+    """Whether the agency takes part in enquiries (read and write the shared enquiry topics)."""
 
     @field_validator("id")
     @classmethod
@@ -98,10 +104,10 @@ class AgencyDefinition(BaseModel):
         return sorted(topics)
 
     def acl_rules(self) -> list[AclRule]:
-        return agency_rules(self.id, self.granted_topics())
+        return agency_rules(self.id, self.granted_topics(), enquiries=self.enquiries)
 
     def topics(self, partitions: int = 3) -> list[TopicSpec]:
-        return agency_topics(self.id, self.publishes, partitions)
+        return agency_topics(self.id, self.publishes, partitions, enquiries=self.enquiries)
 
 
 class _File(BaseModel):
@@ -175,6 +181,8 @@ class AgencyBook:
             parts.append(f"name = {json.dumps(definition.name, ensure_ascii=False)}\n")
             parts.append(f"publishes = {json.dumps(list(definition.publishes))}\n")
             parts.append(f"reads = {json.dumps(list(definition.reads))}\n")
+            if not definition.enquiries:
+                parts.append("enquiries = false\n")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         staging = self.path.with_name(f".{self.path.name}.tmp")
         staging.write_text("".join(parts), encoding="utf-8")

@@ -18,7 +18,16 @@ from exchange.security import (
     new_password,
 )
 from exchange.settings import KafkaSettings
-from exchange.topics import ENTITY_EVENTS, agency_prefix, entity_topic
+from exchange.topics import (
+    AUDIT_TOPIC,
+    ENQUIRY_DECISION_TOPIC,
+    ENQUIRY_REQUEST_TOPIC,
+    ENQUIRY_RESPONSE_TOPIC,
+    ENTITY_EVENTS,
+    agency_prefix,
+    entity_topic,
+    shared_topics,
+)
 
 __all__ = ["AgencyCredentials", "ApplyReport", "Operator", "add_agency", "apply_agencies", "apply_agency"]
 
@@ -68,10 +77,11 @@ class ApplyReport:
 
 
 def apply_agency(definition: AgencyDefinition, book: AgencyBook, operator: Operator) -> ApplyReport:
-    """Topics, ACLs (the agency's and the monitor's) and schema subjects for ``definition``."""
+    """Topics (the agency's and the exchange's shared ones), ACLs (the agency's and the
+    monitor's) and schema subjects for ``definition``."""
     admin = SecurityAdmin(operator.kafka)
     report = ApplyReport()
-    report.topics_created = admin.ensure_topics(definition.topics())
+    report.topics_created = admin.ensure_topics([*definition.topics(), *shared_topics()])
     created, deleted = admin.sync_acls(definition.id, definition.acl_rules())
     m_created, m_deleted = admin.sync_acls(operator.monitor_principal, book.monitor_rules())
     report.acls_created, report.acls_deleted = created + m_created, deleted + m_deleted
@@ -116,16 +126,35 @@ def add_agency(
     return AgencyCredentials(definition.id, kafka, registry, written), report
 
 
+_SHARED_EVENTS: dict[str, tuple[str, ...]] = {
+    ENQUIRY_REQUEST_TOPIC: ("mais.v1.InformationRequest",),
+    ENQUIRY_DECISION_TOPIC: ("mais.v1.SharingDecision",),
+    ENQUIRY_RESPONSE_TOPIC: ("mais.v1.InformationResponse",),
+    AUDIT_TOPIC: ("mais.v1.AuditEntry", "mais.v1.AuditCheckpoint"),
+}
+"""The events of the shared topics: agencies only look their ids up, the operator registers them."""
+
+
 def _register_schemas(definition: AgencyDefinition, settings: RegistrySettings) -> int:
-    """The standard's events under each of the agency's topics (``<topic>-<record name>``)."""
+    """The standard's events under each of the agency's topics and the shared topics it writes
+    (``<topic>-<record name>``; registering an existing schema again changes nothing)."""
     client = SchemaRegistryClient.from_settings(settings)
     count = 0
+    subjects = [
+        (entity_topic(definition.id, entity), name)
+        for entity in definition.publishes
+        for name in ENTITY_EVENTS[entity]
+    ]
+    subjects += [
+        (topic, name)
+        for topic, names in _SHARED_EVENTS.items()
+        if definition.enquiries or topic == AUDIT_TOPIC
+        for name in names
+    ]
     try:
-        for entity in definition.publishes:
-            topic = entity_topic(definition.id, entity)
-            for name in ENTITY_EVENTS[entity]:
-                client.register(f"{topic}-{name}", schema_json(name))
-                count += 1
+        for topic, name in subjects:
+            client.register(f"{topic}-{name}", schema_json(name))
+            count += 1
     finally:
         client.close()
     return count

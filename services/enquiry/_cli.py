@@ -60,7 +60,7 @@ def respond(
         policies=load_policies(policies),
         contact=load_contact(contact),
         kafka=KafkaSettings(),
-        codec=make_codec(RegistrySettings().url),
+        codec=make_codec(RegistrySettings()),
         finder=default_finder(agency),
         audit=audit,
     )
@@ -113,7 +113,7 @@ def ask(  # noqa: PLR0917 - a Typer command takes its options as parameters
     audit = AuditSettings(signing_key_file=audit_key) if audit_key else AuditSettings()
     client = EnquiryClient(
         KafkaSettings(),
-        make_codec(RegistrySettings().url),
+        make_codec(RegistrySettings()),
         agency=as_agency,
         writer_name=f"enquiry.requester.{as_agency}",
         enquiry=enquiry,
@@ -193,7 +193,7 @@ def _query(  # noqa: PLR0917 - the person's details, as the command took them
 @review_app.command("list")
 def review_list(agency: Annotated[str, typer.Option(help="The agency whose queue to show.")]) -> None:
     """Requests waiting for a decision (and those decided but not yet answered)."""
-    queue = read_queue(KafkaSettings(), EnquirySettings().review_topic(agency))
+    queue = read_queue(KafkaSettings(), agency)
     waiting = [item for item in queue.values() if item.state in ("pending", "approved", "denied")]
     if not waiting:
         _out.print("no request is waiting for review")
@@ -215,7 +215,7 @@ def review_list(agency: Annotated[str, typer.Option(help="The agency whose queue
 def _decide(agency: str, request_id: str, reviewer: str, note: str | None, *, approve: bool) -> None:
     item = decide_review(
         KafkaSettings(),
-        EnquirySettings().review_topic(agency),
+        agency,
         request_id,
         approve=approve,
         reviewer=reviewer,

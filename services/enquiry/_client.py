@@ -31,7 +31,7 @@ from exchange.schemas import schema_json
 from exchange.settings import KafkaSettings
 from services.enquiry._kafka import ensure_topics
 from services.enquiry._policies import PolicyFile, policy_to_avro
-from services.enquiry._settings import EnquirySettings
+from services.enquiry._settings import EnquirySettings, reader_group
 
 __all__ = ["REQUEST_SYSTEM", "Answer", "EnquiryClient", "build_request"]
 
@@ -116,7 +116,13 @@ class EnquiryClient:
             organisation=self.organisation,
             signer=self.audit_settings.signer(),
             hasher=self.audit_settings.hasher(agency),
-            head=find_head(kafka, writer_name, lambda v: codec.decode(v).value, self.audit_settings.topic),
+            head=find_head(
+                kafka,
+                writer_name,
+                lambda v: codec.decode(v).value,
+                self.audit_settings.topic,
+                group_id=reader_group(agency, "audit-reader"),
+            ),
             topic=self.audit_settings.topic,
             checkpoint_every=self.audit_settings.checkpoint_every,
         )
@@ -241,7 +247,7 @@ class EnquiryClient:
         consumer = Consumer(
             {
                 **self.kafka.confluent_config(),
-                "group.id": f"mais-enquiry-requester-{uuid.uuid4().hex}",
+                "group.id": reader_group(self.agency, "requester"),  # assigned; never commits
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
                 "fetch.wait.max.ms": 10,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,15 +11,20 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from exchange.codec import AvroCodec, topic_record_name_strategy
 from exchange.envelope import parse_headers
 from exchange.errors import DataError, TransientError
-from exchange.registry_client import SchemaRegistryClient
+from exchange.registry_client import RegistrySettings, SchemaRegistryClient
 from exchange.settings import KafkaSettings
 
 __all__ = ["TopicReader", "ensure_topics", "make_codec"]
 
 
-def make_codec(registry_url: str) -> AvroCodec:
-    """A codec for the enquiry topics, which carry several event types (topic-record subjects)."""
-    return AvroCodec(SchemaRegistryClient(registry_url), subject_strategy=topic_record_name_strategy)
+def make_codec(registry: RegistrySettings | str) -> AvroCodec:
+    """A codec for the enquiry topics, which carry several event types (topic-record subjects).
+
+    ``registry`` is the registry's settings (URL, credentials, CA) or, for an open local one, its URL.
+    """
+    settings = RegistrySettings(url=registry) if isinstance(registry, str) else registry
+    client = SchemaRegistryClient.from_settings(settings)
+    return AvroCodec(client, subject_strategy=topic_record_name_strategy)
 
 
 def ensure_topics(
@@ -48,11 +52,11 @@ def ensure_topics(
 class TopicReader:
     """Follows topics from the beginning without a consumer group (the agency's own records)."""
 
-    def __init__(self, kafka: KafkaSettings, topics: list[str]) -> None:
+    def __init__(self, kafka: KafkaSettings, topics: list[str], *, group_id: str) -> None:
         self._consumer = Consumer(
             {
                 **kafka.confluent_config(),
-                "group.id": f"mais-reader-{uuid.uuid4().hex}",
+                "group.id": group_id,  # never committed; the principal must still be allowed it
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
                 "enable.partition.eof": True,

@@ -4,9 +4,11 @@ It consumes ``mais.enquiry.request.v1`` and its own review queue in one consumer
 each batch in one Kafka transaction that also carries the consumer offsets: the decision
 (``mais.enquiry.decision.v1``), the answer (``mais.enquiry.response.v1``), review-queue records and
 the audit entries commit together or not at all. A restarted responder (same agency, so same
-``transactional.id``) fences its killed predecessor, whose open transaction is aborted; it reads
-its audit chain's head back from the topic and carries on from the committed offsets, so every
-request is answered exactly once and the chain stays unbroken.
+``transactional.id``: ``mais.<agency>.enquiry.responder``, like its consumer group) fences its
+killed predecessor, whose open transaction is aborted; it reads its audit chain's head back from
+the topic and carries on from the committed offsets, so every request is answered exactly once
+and the chain stays unbroken. Every group and transactional id it uses is under the agency's
+prefix, so the agency's own ACLs cover it.
 
 The agency's own people and involvements are read from its own topics at start-up and followed
 between batches (:class:`~services.enquiry._records.OwnRecords`).
@@ -38,7 +40,7 @@ from services.enquiry._pdp import Decision, PolicyDecisionPoint, question_from_r
 from services.enquiry._policies import CompiledPolicy
 from services.enquiry._records import OwnRecords, PersonFinder
 from services.enquiry._review import ReviewItem, now_text
-from services.enquiry._settings import EnquirySettings
+from services.enquiry._settings import EnquirySettings, reader_group, responder_id
 
 __all__ = ["Responder", "ResponderConfig"]
 
@@ -105,9 +107,15 @@ class Responder:
         }
         ensure_topics(config.kafka, topics)
         ensure_audit_topic(config.kafka, config.audit.topic)
-        writer = TransactionalWriter(config.kafka, f"mais-enquiry-responder.{self.agency}")
+        writer = TransactionalWriter(config.kafka, responder_id(self.agency))
         writer.init()  # fences a killed predecessor and aborts its open transaction
-        head = find_head(config.kafka, self.writer_name, self._decode_mapping, config.audit.topic)
+        head = find_head(
+            config.kafka,
+            self.writer_name,
+            self._decode_mapping,
+            config.audit.topic,
+            group_id=reader_group(self.agency, "audit-reader"),
+        )
         self.audit = AuditWriter(
             config.codec,
             writer=self.writer_name,
@@ -119,13 +127,15 @@ class Responder:
             checkpoint_every=config.audit.checkpoint_every,
         )
         own = TopicReader(
-            config.kafka, [entity_topic(self.agency, "person"), entity_topic(self.agency, "episode")]
+            config.kafka,
+            [entity_topic(self.agency, "person"), entity_topic(self.agency, "episode")],
+            group_id=reader_group(self.agency, "own-records"),
         )
         own.catch_up(self._apply_own)
         consumer = Consumer(
             {
                 **config.kafka.confluent_config(),
-                "group.id": f"mais-enquiry-responder.{self.agency}",
+                "group.id": responder_id(self.agency),
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
                 "auto.offset.reset": "earliest",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from exchange.errors import ConfigError, TransientError
 from exchange.settings import KafkaSettings
+from services.enquiry._settings import EnquirySettings, reader_group
 
 __all__ = ["ReviewItem", "decide_review", "fold", "read_queue"]
 
@@ -85,12 +85,13 @@ def fold(records: Iterable[bytes]) -> dict[str, ReviewItem]:
     return latest
 
 
-def read_queue(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> dict[str, ReviewItem]:
-    """Read the whole review topic (committed records) and fold it."""
+def read_queue(kafka: KafkaSettings, agency: str, timeout_s: float = 30.0) -> dict[str, ReviewItem]:
+    """Read ``agency``'s whole review topic (committed records) and fold it."""
+    topic = EnquirySettings().review_topic(agency)
     consumer = Consumer(
         {
             **kafka.confluent_config(),
-            "group.id": f"mais-review-reader-{uuid.uuid4().hex}",
+            "group.id": reader_group(agency, "review-reader"),
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
             "enable.partition.eof": True,
@@ -121,10 +122,11 @@ def read_queue(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> dic
 
 
 def decide_review(
-    kafka: KafkaSettings, topic: str, request_id: str, *, approve: bool, reviewer: str, note: str | None
+    kafka: KafkaSettings, agency: str, request_id: str, *, approve: bool, reviewer: str, note: str | None
 ) -> ReviewItem:
-    """Record a person's decision on a pending request; the responder then answers it."""
-    queue = read_queue(kafka, topic)
+    """Record a person's decision on a pending request of ``agency``; the responder then answers it."""
+    topic = EnquirySettings().review_topic(agency)
+    queue = read_queue(kafka, agency)
     item = queue.get(request_id)
     if item is None:
         raise ConfigError(

@@ -18,7 +18,7 @@ __all__ = ["build_gateway", "server_config"]
 
 
 def build_gateway(
-    settings: GatewaySettings, kafka: KafkaSettings, registry_url: str, audit: AuditSettings
+    settings: GatewaySettings, kafka: KafkaSettings, registry: RegistrySettings, audit: AuditSettings
 ) -> Gateway:
     """The gateway application, connected to Kafka (checks every file and key before serving)."""
     policies = load_policies(settings.policies)
@@ -27,7 +27,7 @@ def build_gateway(
     enquiry = EnquirySettings()
     client = EnquiryClient(
         kafka,
-        make_codec(registry_url),
+        make_codec(registry),
         agency=settings.agency,
         writer_name=f"gateway.{settings.agency}",
         enquiry=enquiry,
@@ -62,7 +62,7 @@ def server_config(gateway: Gateway, settings: GatewaySettings) -> uvicorn.Config
 
 
 def serve(settings: GatewaySettings) -> None:
-    gateway = build_gateway(settings, KafkaSettings(), RegistrySettings().url, AuditSettings())
+    gateway = build_gateway(settings, KafkaSettings(), RegistrySettings(), AuditSettings())
     try:
         uvicorn.Server(server_config(gateway, settings)).run()
     finally:

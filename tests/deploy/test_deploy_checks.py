@@ -15,6 +15,7 @@ from pathlib import Path
 from deploy_tools import REPO, kubeconform, run, tool
 
 from exchange.security import AgencyBook
+from exchange.topics import shared_topics
 from services.deploy import render_agencies, resources
 from services.monitor._cluster import ClusterSnapshot, GroupLag
 from services.monitor._metrics import exposition
@@ -76,6 +77,7 @@ def test_the_rendered_agency_resources_are_what_agencies_toml_renders_to() -> No
         "deploy/k8s/generated/agencies.yaml is stale: run `mais deploy render`"
     )
     docs = resources(book)
+    shared = {spec.name for spec in shared_topics()}
     users = {d["metadata"]["name"]: d for d in docs if d["kind"] == "KafkaUser"}
     topics = {d["spec"]["topicName"]: d for d in docs if d["kind"] == "KafkaTopic"}
     assert set(users) == set(book.agencies) | {"mais-monitor", "mais-registry"}
@@ -86,11 +88,15 @@ def test_the_rendered_agency_resources_are_what_agencies_toml_renders_to() -> No
         ]  # the rules `mais agency add` applies
         for acl in acls:
             name = acl["resource"].get("name", "")
-            assert name.startswith(f"mais.{agency.id}.") or name in agency.granted_topics()
-            assert ".dlq." not in name or name.startswith(f"mais.{agency.id}.")
+            own = name.startswith(f"mais.{agency.id}.")
+            assert own or name in agency.granted_topics() or name in shared
+            assert own or acl["resource"]["patternType"] == "literal"  # nothing else by prefix
+            assert ".dlq." not in name or own
         for spec in agency.topics():
             topic = topics[spec.name]["spec"]
             assert topic["replicas"] == 3 and topic["config"]["min.insync.replicas"] == "2"
+    assert shared <= set(topics)  # rendered once, for the operator to create
+    assert topics["mais.audit.v1"]["spec"]["config"]["retention.ms"] == "-1"
     police = {a["resource"]["name"] for a in users["police"]["spec"]["authorization"]["acls"]}
     assert "mais.csc.person.v1" in police and "mais.csc.episode.v1" not in police
     monitor_ops = [

@@ -8,6 +8,7 @@ leaves nothing behind. Agencies get their ACLs the way ``mais agency add`` gives
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
 import time
@@ -31,12 +32,29 @@ from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-d
 from pydantic import SecretStr
 from secure_exchange import SecureExchange
 
+from exchange.audit import AuditSettings, generate_key_pair
+from exchange.codec import AvroCodec
+from exchange.purposes import purpose_from_text
 from exchange.registry_client import RegistryForbiddenError, RegistrySettings, SchemaRegistryClient
 from exchange.runtime import KafkaSource, LoadedAdapter, RunOptions, StopSignal, run_adapter
+from exchange.schemas import from_json
 from exchange.security import CertificateAuthority, SecurityAdmin
 from exchange.settings import KafkaSettings
-from exchange.topics import TopicSpec, dlq_topic, entity_topic
+from exchange.topics import AUDIT_TOPIC, TopicSpec, dlq_topic, entity_topic
 from services.agency import AgencyCredentials
+from services.enquiry import (
+    EnquiryClient,
+    EnquirySettings,
+    Responder,
+    ResponderConfig,
+    build_request,
+    default_finder,
+    load_contact,
+    load_policies,
+    make_codec,
+)
+from services.enquiry._policies import load_policy_file
+from services.enquiry._settings import responder_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -352,3 +370,121 @@ def test_an_agency_runs_its_exactly_once_adapter_with_only_its_acls(matrix: Matr
     assert len(ids) == 199 and len(set(ids)) == 199
     assert "P00007" not in ids
     assert _end_offsets(matrix.exchange.stack.operator, dlq_topic(alpha.agency)) >= 1
+
+
+def _agency_codec(credentials: AgencyCredentials) -> AvroCodec:
+    """The enquiry codec as the enquiry commands make it, from the agency's registry settings."""
+    return make_codec(credentials.registry)
+
+
+def _audit_settings(keys: Path, writer: str) -> AuditSettings:
+    generate_key_pair(keys, writer)
+    return AuditSettings(
+        signing_key_file=keys / f"{writer}.key", hash_secret=SecretStr("matrix-secret-0123456789abcdef")
+    )
+
+
+def _write_policy(folder: Path, parties: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    system = EnquirySettings().organisation_system
+    policy = {
+        "uri": "https://matrix.example.org/policies/s47.json",
+        "identifier": {"system": "https://matrix.example.org/Id/sharing-policy", "value": "s47/1"},
+        "name": "Matrix s47 policy",
+        "contact": "ig@matrix.example.org",
+        "party": [{"name": p, "catalogueID": [{"system": system, "value": p}]} for p in parties],
+        "data": ["contact", "involvement"],
+        "purpose": ["children-act-1989-s47"],
+        "startDate": "2026-01-01",
+        "endDate": "2030-12-31",
+        "permittedUse": ["odrl:read"],
+    }
+    path = folder / "s47.json"
+    path.write_text(json.dumps(policy))
+    return path
+
+
+def test_an_agency_answers_enquiries_with_only_its_acls_and_not_under_another_agencys_ids(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    alpha, beta = matrix.alpha, matrix.beta  # beta asks, alpha answers
+    operator = matrix.exchange.stack.operator
+    enquiry = EnquirySettings()
+    policy = _write_policy(tmp_path / "policies", [beta.agency, alpha.agency])
+    contact = tmp_path / "contact.toml"
+    contact.write_text(
+        '[contact]\norganisation = "Alpha safeguarding"\nteam = "Front door"\n'
+        'telephone = ["0113 496 0000"]\nemail = ["safeguarding@example.org"]\n'
+    )
+    config = ResponderConfig(
+        agency=alpha.agency,
+        policies=load_policies(tmp_path / "policies"),
+        contact=load_contact(contact),
+        kafka=alpha.kafka,  # alpha's principal: nothing but the ACLs `mais agency add` gave it
+        codec=_agency_codec(alpha),
+        finder=default_finder(alpha.agency),
+        audit=_audit_settings(tmp_path / "keys", f"enquiry.responder.{alpha.agency}"),
+    )
+    audit_before = _end_offsets(operator, AUDIT_TOPIC)
+    stop = StopSignal()
+    failure: list[BaseException] = []
+
+    def answer() -> None:
+        try:
+            Responder(config, stop).run()
+        except BaseException as exc:  # reported below
+            failure.append(exc)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    requester = f"enquiry.requester.{beta.agency}"
+    client = EnquiryClient(
+        beta.kafka,
+        _agency_codec(beta),
+        agency=beta.agency,
+        writer_name=requester,
+        audit=_audit_settings(tmp_path / "keys", requester),
+    )
+    try:
+        s47 = purpose_from_text("children-act-1989-s47")
+        assert s47 is not None
+        query = from_json(
+            "mais.v1.Person",
+            {
+                "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}],
+                "name": [{"givenName": ["Kai"], "familyName": ["Thornbury"]}],
+                "dateOfBirth": {"date": "2015-05-01"},
+            },
+        )
+        request = build_request(enquiry.organisation(beta.agency), query, s47, [load_policy_file(policy)])
+        client.send(request)
+        answers = list(client.gather(request, 90, {alpha.agency}))
+    finally:
+        client.close()
+        stop.stop()
+        thread.join(60)
+    assert not failure, failure
+    assert [a.responder for a in answers if a.kind == "response"] == [alpha.agency]
+    # the answer went out in the responder's transaction under mais.<alpha>.enquiry.responder,
+    # with its audit entries and its consumer offsets in the group of the same name
+    group = responder_id(alpha.agency)
+    admin = AdminClient(_conf(operator))
+    committed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(30)
+    assert any(tp.topic == enquiry.request_topic and tp.offset > 0 for tp in committed.topic_partitions)
+    assert _end_offsets(operator, AUDIT_TOPIC) > audit_before
+
+    # the same principal may not pose as beta's responder: neither its group nor its transactions
+    consumer = Consumer(_conf(alpha.kafka, **{"group.id": responder_id(beta.agency)}))
+    try:
+        consumer.subscribe([enquiry.request_topic])
+        error, value = _first_error(consumer, 30)
+    finally:
+        consumer.close()
+    assert value is None
+    assert error is not None and error.code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+    response_end = _end_offsets(operator, enquiry.response_topic)
+    producer = Producer(_conf(alpha.kafka, **{"transactional.id": responder_id(beta.agency)}))
+    with pytest.raises(KafkaException) as refused:
+        producer.init_transactions(30)
+    assert refused.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    assert _end_offsets(operator, enquiry.response_topic) == response_end

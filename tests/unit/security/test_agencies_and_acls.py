@@ -16,6 +16,8 @@ from exchange.security import (
     monitor_rules,
     verify_password,
 )
+from exchange.topics import shared_topics
+from services.enquiry import EnquirySettings
 
 
 def test_an_agency_owns_its_prefix_and_reads_only_granted_entity_topics() -> None:
@@ -28,8 +30,21 @@ def test_an_agency_owns_its_prefix_and_reads_only_granted_entity_topics() -> Non
         AclRule("topic", "mais.school.episode.v1", "literal", ("Read", "Describe")),
         AclRule("topic", "mais.school.event.v1", "literal", ("Read", "Describe")),
         AclRule("topic", "mais.school.person.v1", "literal", ("Read", "Describe")),
+        AclRule("topic", "mais.audit.v1", "literal", ("Read", "Write", "Describe")),
+        AclRule("topic", "mais.enquiry.request.v1", "literal", ("Read", "Write", "Describe")),
+        AclRule("topic", "mais.enquiry.decision.v1", "literal", ("Read", "Write", "Describe")),
+        AclRule("topic", "mais.enquiry.response.v1", "literal", ("Read", "Write", "Describe")),
     ]
     assert all("Create" not in rule.operations for rule in csc.acl_rules())
+
+
+def test_an_agency_kept_out_of_enquiries_still_appends_to_the_audit_log() -> None:
+    rules = AgencyDefinition(id="csc", enquiries=False).acl_rules()
+    shared = {r.name: r.operations for r in rules if r.pattern == "literal"}
+    assert shared == {"mais.audit.v1": ("Read", "Write", "Describe")}
+    # nothing outside the agency's own prefix is granted by prefix, so no other agency's
+    # group or transactional id (mais.hospital.enquiry.responder ...) is ever usable
+    assert {r.name for r in rules if r.pattern == "prefix"} == {"mais.csc."}
 
 
 @pytest.mark.parametrize(
@@ -74,10 +89,12 @@ def test_the_agencies_file_round_trips_and_names_the_bad_table(tmp_path: Path) -
     path = tmp_path / "agencies.toml"
     book = AgencyBook(path)
     book.put(AgencyDefinition(id="csc", name='Children\'s "social" care', reads=("hospital.person",)))
-    book.put(AgencyDefinition(id="hospital", publishes=("person", "episode")))
+    book.put(AgencyDefinition(id="hospital", publishes=("person", "episode"), enquiries=False))
     book.save()
+    assert path.read_text().count("enquiries = false") == 1  # the default is not written
     again = AgencyBook.load(path)
     assert again.agencies == book.agencies
+    assert not again.get("hospital").enquiries and again.get("csc").enquiries
     path.write_text(path.read_text() + '\n[agencies.police]\nreads = ["hospital.dlq"]\n')
     with pytest.raises(ConfigError, match=r"\[agencies.police\] reads"):
         AgencyBook.load(path)
@@ -94,9 +111,25 @@ def test_agency_topics_are_compacted_where_each_event_carries_the_whole_record()
         "mais.csc.dlq.v1",
         "mais.csc.progress.v1",
         "mais.csc.ops.v1",
+        "mais.csc.review.v1",  # the responder's review queue (latest state per request)
     }
     assert topics["mais.csc.person.v1"].config == {"cleanup.policy": "compact"}
+    assert topics["mais.csc.review.v1"].config == {"cleanup.policy": "compact"}
+    assert EnquirySettings().review_topic("csc") == "mais.csc.review.v1"
+    assert "mais.csc.review.v1" not in {t.name for t in AgencyDefinition(id="csc", enquiries=False).topics()}
     assert topics["mais.csc.event.v1"].config == {}
+
+
+def test_shared_topics_are_created_by_the_operator_and_the_audit_log_is_kept_forever() -> None:
+    shared = {t.name: t for t in shared_topics()}
+    assert set(shared) == {
+        "mais.enquiry.request.v1",
+        "mais.enquiry.decision.v1",
+        "mais.enquiry.response.v1",
+        "mais.audit.v1",
+    }
+    assert shared["mais.audit.v1"].config == {"retention.ms": "-1", "retention.bytes": "-1"}
+    assert "cleanup.policy" not in shared["mais.audit.v1"].config  # never compacted
 
 
 def test_passwords_are_stored_as_salted_hashes(tmp_path: Path) -> None:
