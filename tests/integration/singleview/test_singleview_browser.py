@@ -84,6 +84,7 @@ def test_practitioner_finds_a_child_by_nickname_and_sees_it_update_live(
     page.get_by_role("button", name="Search").click()
     result = page.locator("tr", has=page.locator(f"a[href^='/people/{person_id}?']"))
     assert result.locator("td.probability").inner_text() != ""  # ranked by match probability
+    assert "Thornbury Heath GP practice" in result.inner_text()  # agencies by name, not by id
     screenshot(page, "singleview-search-by-nickname")
     result.locator("a").click()
 
