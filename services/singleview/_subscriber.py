@@ -24,6 +24,7 @@ import contextlib
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -215,8 +216,8 @@ class Subscriber:
         except Exception as exc:  # a database that went away: retry from the stored positions
             raise TransientError(f"store transaction failed ({type(exc).__name__})") from exc
         self._positions.update(positions)
-        for event in events:
-            self.metrics.applied.labels(event.agency).inc()
+        for agency, count in Counter(event.agency for event in events).items():
+            self.metrics.applied.labels(agency).inc(count)
         self.metrics.batches.inc()
         if newest:
             self.metrics.ingest_lag.set(max(0.0, time.time() - newest))
