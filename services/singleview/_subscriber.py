@@ -128,7 +128,7 @@ class Subscriber:
         delay = 0.5
         watcher = TopicWatcher(
             self.kafka.confluent_config(), self._pattern, self.settings.metadata_refresh_ms / 1000
-        ).start()
+        ).start(consumer)
         try:
             while not self._stop.is_set():
                 latest = watcher.partitions  # replaced whole by the watcher when it reads the list

@@ -32,9 +32,13 @@ class TopicWatcher:
         self.partitions: frozenset[tuple[str, int]] = frozenset()
         """The latest answer (replaced whole, so any thread may read it)."""
 
-    def start(self) -> TopicWatcher:
-        """Read the topic list once now (so the first poll has partitions), then keep reading it."""
-        self.refresh()
+    def start(self, consumer: Any) -> TopicWatcher:
+        """Read the topic list once now, then keep reading it.
+
+        The first read goes through the ingest ``consumer`` itself: that also connects it and
+        fetches its metadata, so its first poll finds messages instead of timing out empty.
+        """
+        self.refresh(consumer)
         self._thread.start()
         return self
 
@@ -42,9 +46,10 @@ class TopicWatcher:
         self._stop.set()
         self._thread.join(15)
 
-    def refresh(self) -> None:
+    def refresh(self, client: Any = None) -> None:
+        """Read the topic list now (through ``client`` if given, else this watcher's admin client)."""
         try:
-            topics = self._admin.list_topics(timeout=10).topics
+            topics = (client or self._admin).list_topics(timeout=10).topics
         except KafkaException as exc:
             _log.warning("cannot list topics; trying again later", error_class=type(exc).__name__)
             return
