@@ -88,7 +88,7 @@ class Pages:
             values["search_id"], values["results"] = self.ctx.search(user, purpose, query)
         except MaisError as exc:
             return self._page("search.html", request, status=503, **{**values, "error": exc.message})
-        agencies = {agency for result in values["results"] for agency in result.agencies}
+        agencies = {agency for result in values["results"] for agency in result["agencies"]}
         values["agency_names"] = {agency: self.ctx.directory.get(agency).name for agency in agencies}
         return self._page("search.html", request, **values)
 
