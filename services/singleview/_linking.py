@@ -143,9 +143,13 @@ def normalise_name(text: str) -> str:
 
     The store keeps names in this form for exact look-ups; fuzzy matching is the linker's job.
     """
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Z]", "", plain.upper())
+    plain = text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_LETTER.sub("", plain.upper())
 
 
 def normalise_postcode(text: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", text.upper())
+    return _NOT_POSTCODE.sub("", text.upper())
+
+
+_NOT_LETTER = re.compile(r"[^A-Z]")
+_NOT_POSTCODE = re.compile(r"[^A-Z0-9]")

@@ -47,8 +47,12 @@ def _json_default(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"), sort_keys=True)
+"""One encoder for every call (``json.dumps`` with options builds a new one each time)."""
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=True)
+    return _ENCODER.encode(value)
 
 
 def key_of(identifier: Mapping[str, Any]) -> str:

@@ -1,11 +1,12 @@
 """The subscriber: every agency's standard topics -> the store, exactly once.
 
 It reads every partition of every topic matching a pattern (``mais.<agency>.person|episode|event.v1``;
-the topic list is read again every ``metadata_refresh_ms``, so a new agency's topics are picked
-up without a restart), decodes each value through the schema registry into the reader schema
-this code knows (a newer compatible writer schema still reads), and applies a batch and the
-positions it reaches in one database transaction. Positions live in the database, not in Kafka:
-each partition is assigned at its stored position, and a message below it is never applied twice.
+the topic list is read again every ``metadata_refresh_ms`` on a thread of its own, so a new
+agency's topics are picked up without a restart and without stalling ingest), decodes each value
+through the schema registry into the reader schema this code knows (a newer compatible writer
+schema still reads), and applies a batch and the positions it reaches in one database transaction.
+Positions live in the database, not in Kafka: each partition is assigned at its stored position,
+and a message below it is never applied twice.
 
 The subscriber assigns partitions itself rather than through a consumer group: a SingleView is a
 whole view, so every replica needs every partition (a group would share them out), and a
@@ -24,6 +25,8 @@ import contextlib
 import re
 import threading
 import time
+from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -50,6 +53,7 @@ from services.singleview._queries import person_ids_for_subjects
 from services.singleview._records import Event
 from services.singleview._settings import SingleViewSettings
 from services.singleview._storeapi import Store
+from services.singleview._topics import TopicWatcher
 
 __all__ = ["Subscriber"]
 
@@ -85,6 +89,7 @@ class Subscriber:
         self._stop = threading.Event()
         self._positions: dict[tuple[str, int], int] = {}
         self._assigned: set[tuple[str, int]] = set()
+        self._seen: frozenset[tuple[str, int]] = frozenset()
         self._pattern = re.compile(settings.topic_pattern)
         self.ready = threading.Event()
         self.failure: BaseException | None = None
@@ -121,12 +126,14 @@ class Subscriber:
         self._positions = self.store.offsets()
         _log.info("subscriber consuming", group=self.settings.group_id)
         delay = 0.5
-        refreshed = -float("inf")
+        watcher = TopicWatcher(
+            self.kafka.confluent_config(), self._pattern, self.settings.metadata_refresh_ms / 1000
+        ).start(consumer)
         try:
             while not self._stop.is_set():
-                if time.monotonic() - refreshed >= self.settings.metadata_refresh_ms / 1000:
-                    self._assign_new_partitions(consumer)
-                    refreshed = time.monotonic()
+                latest = watcher.partitions  # replaced whole by the watcher when it reads the list
+                if latest is not self._seen:
+                    self._assign_new_partitions(consumer, latest)
                 first = consumer.poll(0.5)
                 if first is None:
                     self.ready.set()
@@ -141,28 +148,19 @@ class Subscriber:
                     self._stop.wait(delay)
                     delay = min(delay * 2, 10.0)
         finally:
+            watcher.stop()
             consumer.close()
             producer.flush(10)
         _log.info("subscriber stopped cleanly")
 
-    def _stored(self, partitions: set[tuple[str, int]]) -> list[TopicPartition]:
+    def _stored(self, partitions: AbstractSet[tuple[str, int]]) -> list[TopicPartition]:
         return [
             TopicPartition(t, p, self._positions.get((t, p), OFFSET_BEGINNING)) for t, p in sorted(partitions)
         ]
 
-    def _assign_new_partitions(self, consumer: Any) -> None:
+    def _assign_new_partitions(self, consumer: Any, wanted: frozenset[tuple[str, int]]) -> None:
         """Start reading partitions of matching topics not read yet, each at its stored position."""
-        try:
-            topics = consumer.list_topics(timeout=10).topics
-        except KafkaException as exc:
-            _log.warning("cannot list topics; trying again later", error_class=type(exc).__name__)
-            return
-        wanted = {
-            (name, partition)
-            for name, topic in topics.items()
-            if self._pattern.match(name) and topic.error is None
-            for partition in topic.partitions
-        }
+        self._seen = wanted
         new = wanted - self._assigned
         if new:
             consumer.incremental_assign(self._stored(new))
@@ -215,8 +213,8 @@ class Subscriber:
         except Exception as exc:  # a database that went away: retry from the stored positions
             raise TransientError(f"store transaction failed ({type(exc).__name__})") from exc
         self._positions.update(positions)
-        for event in events:
-            self.metrics.applied.labels(event.agency).inc()
+        for agency, count in Counter(event.agency for event in events).items():
+            self.metrics.applied.labels(agency).inc(count)
         self.metrics.batches.inc()
         if newest:
             self.metrics.ingest_lag.set(max(0.0, time.time() - newest))
