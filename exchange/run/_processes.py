@@ -129,11 +129,7 @@ class AdapterProcess:
             return None
         if process.poll() is None:
             self.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            wait_or_kill(process, timeout)
         if self._log is not None:
             self._log.close()
         return process.returncode
@@ -161,3 +157,12 @@ def agency_secret(state: Path, agency: str) -> str:
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def wait_or_kill(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait ``timeout`` seconds for a process asked to stop, then kill it."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from exchange.run._processes import wait_or_kill
+
 __all__ = ["SingleViewProcess"]
 
 DEV_USER = "practitioner"
@@ -56,11 +58,7 @@ class SingleViewProcess:
             return None
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            wait_or_kill(process, timeout)
         if self._log is not None:
             self._log.close()
         return process.returncode
