@@ -41,6 +41,9 @@ __all__ = ["KafkaSourceLoop"]
 
 _TWIN_FAILURES = 3
 _TWIN_WINDOW_S = 300.0
+_REWIND_ATTEMPTS = 3
+"""Failed reads of the committed offsets after an abort before the consumer is replaced."""
+_STUCK = "COMMITTED_OFFSETS_UNAVAILABLE"
 
 
 @dataclass
@@ -135,6 +138,11 @@ class KafkaSourceLoop:
         After a broker outage a static member can be fenced by its own retried join; a consumer
         fenced again and again within minutes has a live twin with the same ``--instance-id``.
         """
+        if self._consumer_failed == _STUCK:  # not a fencing: no sign of a twin
+            self.ctx.log.warning("consumer cannot read its committed offsets; replacing it")
+            with contextlib.suppress(Exception):
+                failed.close()
+            return self._new_consumer()
         now = time.monotonic()
         if len(self._replacements) == _TWIN_FAILURES and now - self._replacements[0] < _TWIN_WINDOW_S:
             raise MaisError(
@@ -237,12 +245,19 @@ class KafkaSourceLoop:
         if writer.generation != generation:
             ctx.log.warning("producer recreated; rewinding to the committed offsets")
         backoff = self._backoff
+        attempts = 0
         while not ctx.stop.wait(backoff.next_delay()):
             try:
                 self._seek_to_committed(consumer, batch)
                 return
             except TransientError as error:
                 ctx.metrics.retried("read")
+                attempts += 1
+                if attempts >= _REWIND_ATTEMPTS:
+                    # A consumer whose group session ended during the outage can stay unable to
+                    # fetch its offsets; a new one joins again and starts at the committed offsets.
+                    self._consumer_failed = _STUCK
+                    return
                 ctx.log.warning("cannot read the committed offsets; retrying", error=error.message)
 
     def _seek_to_committed(self, consumer: Any, batch: _Batch) -> None:
