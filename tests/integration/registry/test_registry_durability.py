@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -111,7 +112,11 @@ def test_topic_is_replicated_three_times_on_a_three_node_cluster(
     topic = unique_topic("schemas")
     ensure_topic(KafkaSettings(bootstrap_servers=kafka_cluster3.bootstrap_servers), topic)
     admin = AdminClient({"bootstrap.servers": kafka_cluster3.bootstrap_servers})
+    deadline = time.monotonic() + 30
     partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    while not partitions and time.monotonic() < deadline:  # a broker may not have the metadata yet
+        time.sleep(0.2)
+        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
     assert list(partitions) == [0]
     assert len(partitions[0].replicas) == 3
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
