@@ -133,25 +133,25 @@ class KafkaSourceLoop:
         return consumer
 
     def _replace_consumer(self, failed: Any) -> Any:
-        """A consumer that failed fatally is closed and replaced; its batch is read again.
+        """A consumer that failed fatally, or cannot read its committed offsets, is closed and
+        replaced; its batch is read again.
 
         After a broker outage a static member can be fenced by its own retried join; a consumer
-        fenced again and again within minutes has a live twin with the same ``--instance-id``.
+        fenced again and again within minutes has a live twin with the same ``--instance-id``. A
+        consumer that cannot read its offsets shows no such sign, so it is not counted.
         """
-        if self._consumer_failed == _STUCK:  # not a fencing: no sign of a twin
+        if self._consumer_failed == _STUCK:
             self.ctx.log.warning("consumer cannot read its committed offsets; replacing it")
-            with contextlib.suppress(Exception):
-                failed.close()
-            return self._new_consumer()
-        now = time.monotonic()
-        if len(self._replacements) == _TWIN_FAILURES and now - self._replacements[0] < _TWIN_WINDOW_S:
-            raise MaisError(
-                f"the consumer failed fatally {_TWIN_FAILURES + 1} times within {_TWIN_WINDOW_S:.0f} s "
-                f"({self._consumer_failed})",
-                hint="another running copy probably uses the same --instance-id; give each its own",
-            )
-        self._replacements.append(now)
-        self.ctx.log.warning("consumer failed fatally; replacing it", error_class=self._consumer_failed)
+        else:
+            now = time.monotonic()
+            if len(self._replacements) == _TWIN_FAILURES and now - self._replacements[0] < _TWIN_WINDOW_S:
+                raise MaisError(
+                    f"the consumer failed fatally {_TWIN_FAILURES + 1} times within {_TWIN_WINDOW_S:.0f} s "
+                    f"({self._consumer_failed})",
+                    hint="another running copy probably uses the same --instance-id; give each its own",
+                )
+            self._replacements.append(now)
+            self.ctx.log.warning("consumer failed fatally; replacing it", error_class=self._consumer_failed)
         with contextlib.suppress(Exception):
             failed.close()
         self.ctx.stop.wait(self._backoff.next_delay())
