@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from typer.testing import CliRunner
 
 from exchange.cli import app
 from exchange.errors import ConfigError, TransientError
-from exchange.registry_client import RegisteredSchema, SchemaRegistryClient
+from exchange.registry_client import RegisteredSchema, SchemaRegistry, SchemaRegistryClient
 from exchange.runtime import KafkaSource, LoadedAdapter, RunOptions, StopSignal, run_adapter
 from exchange.runtime._replay import read_dlq
 from exchange.settings import KafkaSettings
@@ -64,6 +65,18 @@ class FlakyRegistry:
         return self.real.set_compatibility(level, subject)
 
 
+def _people_options(agency: str, topic: str, kafka_bootstrap: str, registry: SchemaRegistry) -> RunOptions:
+    """The people test adapter on ``kafka:topic``, as each test here runs it."""
+    return RunOptions(
+        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
+        agency=agency,
+        source=KafkaSource(topic),
+        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        registry=registry,
+        instance_id="it",
+    )
+
+
 def test_transient_registry_failures_are_retried_and_nothing_is_lost_or_doubled(
     kafka_bootstrap: str, schema_registry_url: str, agency: str, unique_topic: object
 ) -> None:
@@ -71,15 +84,7 @@ def test_transient_registry_failures_are_retried_and_nothing_is_lost_or_doubled(
     create_topic(kafka_bootstrap, topic, partitions=2)
     produce_lines(kafka_bootstrap, topic, people_lines(300))
     registry = FlakyRegistry(SchemaRegistryClient(schema_registry_url), failures=3)
-    options = RunOptions(
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        agency=agency,
-        source=KafkaSource(topic),
-        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-        registry=registry,
-        instance_id="it",
-        batch_size=50,
-    )
+    options = replace(_people_options(agency, topic, kafka_bootstrap, registry), batch_size=50)
     stop = StopSignal()
     thread = threading.Thread(target=run_adapter, args=(options, stop), daemon=True)
     thread.start()
@@ -101,14 +106,7 @@ def test_dlq_commands(
     topic = unique_topic("raw")  # type: ignore[operator]
     create_topic(kafka_bootstrap, topic, partitions=1)
     produce_lines(kafka_bootstrap, topic, people_lines(100, poison_every=50))
-    options = RunOptions(
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        agency=agency,
-        source=KafkaSource(topic),
-        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-        registry=SchemaRegistryClient(schema_registry_url),
-        instance_id="it",
-    )
+    options = _people_options(agency, topic, kafka_bootstrap, SchemaRegistryClient(schema_registry_url))
     stop = StopSignal()
     thread = threading.Thread(target=run_adapter, args=(options, stop), daemon=True)
     thread.start()
@@ -178,15 +176,8 @@ def test_a_subject_in_read_only_mode_holds_records_back_without_rejecting_them(
     mode_url = f"{schema_registry_url}/mode/{subject}"
     assert httpx.put(mode_url, json={"mode": "READONLY"}, timeout=10).status_code == 200
     produce_lines(kafka_bootstrap, topic, people_lines(200))
-    options = RunOptions(
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        agency=agency,
-        source=KafkaSource(topic),
-        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-        registry=SchemaRegistryClient(schema_registry_url),
-        instance_id="it",
-        batch_size=50,
-    )
+    registry = SchemaRegistryClient(schema_registry_url)
+    options = replace(_people_options(agency, topic, kafka_bootstrap, registry), batch_size=50)
     stop = StopSignal()
     thread, failures = _run_in_thread(options, stop)
     try:
@@ -218,14 +209,7 @@ def test_a_schema_the_registry_finds_incompatible_stops_the_adapter_and_rejects_
     registry.register(subject, json.dumps(earlier))
     registry.set_compatibility("FULL_TRANSITIVE", subject)
     produce_lines(kafka_bootstrap, topic, people_lines(20))
-    options = RunOptions(
-        adapter=LoadedAdapter(people.adapter, people.schemas.__getitem__),
-        agency=agency,
-        source=KafkaSource(topic),
-        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-        registry=registry,
-        instance_id="it",
-    )
+    options = _people_options(agency, topic, kafka_bootstrap, registry)
     stop = StopSignal()
     thread, failures = _run_in_thread(options, stop)
     thread.join(90)
