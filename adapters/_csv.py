@@ -65,12 +65,20 @@ def read_rows(
 
 
 def _ends_inside_quotes(raw: str, delimiter: str) -> bool:
-    """True when the text of one row ends inside a quoted cell (the strict reader says so)."""
+    """True when the text of one row ends inside a quoted cell.
+
+    The reader is asked again with one more line after the row: when that line comes back as a
+    row of its own, the row was closed; when it was swallowed into the row, a quote was still
+    open. (A strict reader cannot tell: it stops earlier, at a stray character after a quote.)
+    """
     try:
-        list(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error as exc:
-        return "unexpected end of data" in str(exc)
-    return False
+        rows = list(csv.reader(io.StringIO(raw + _PROBE, newline=""), delimiter=delimiter))
+    except csv.Error:  # the probe line pushed a cell over the size limit: it was swallowed
+        return True
+    return len(rows) == 1
+
+
+_PROBE = "\n\ue000\n"  # a private-use character no export holds, on a line of its own
 
 
 def cell(value: str, column: str) -> str:

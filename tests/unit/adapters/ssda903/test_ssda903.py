@@ -118,6 +118,18 @@ def test_one_unreadable_row_rejects_that_row_only() -> None:
     assert [translate(r, context)[0].key[-2:] for r in (records[0], records[2])] == ["C1", "C3"]
 
 
+def test_a_stray_quote_after_a_quoted_cell_rejects_its_line_and_the_next_row_flows() -> None:
+    # found by the hostile-input property test: `","0,"` closes a quote, runs on and opens another
+    # that is never closed, so the reader would have made the rest of the file one cell
+    data = HEADER + b"C1,1,01/02/2010,WBRI,\n" + b',","0,"\n' + b"C3,2,01/02/2011,WBRI,\n"
+    records = list(split_table(data, "h.csv"))
+    assert [r.origin for r in records] == ["h.csv:2", "h.csv:3", "h.csv:4"]
+    context = AdapterContext("la202", "202")
+    with pytest.raises(DataError):
+        translate(records[1], context)
+    assert [translate(r, context)[0].key[-2:] for r in (records[0], records[2])] == ["C1", "C3"]
+
+
 @pytest.mark.parametrize("cell", [b"A\x07B", b"A\x81B", b"A\x00B"])
 def test_control_characters_reject_the_row_naming_the_column(cell: bytes) -> None:
     data = HEADER + b"C1,1,01/02/2010,WBRI," + cell + b"\n" + b"C2,1,01/02/2010,WBRI,\n"
