@@ -211,6 +211,10 @@ class PersonClusters:
         return seen
 
     def _recluster(self, touched: set[str]) -> list[PersonEvent]:
+        if len(touched) == 1:
+            (key,) = touched
+            if key in self._index and not self._links.get(key) and not self._merged.get(key):
+                return self._assign([[key]], [])  # linked to nothing: a person of its own
         keys = self._component(touched)
         records = [r for k in keys if (r := self._index.get(k)) is not None]
         edges = [(w, a, b) for a in keys for b, w in self._links.get(a, {}).items() if a < b]

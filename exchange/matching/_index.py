@@ -102,6 +102,8 @@ class MatchIndex:
         self._columns = Columns()
         self._bound = WeightBound(self.scorer)
         self._intern = _Interner()
+        self._last: tuple[MatchRecord | None, list[str]] = (None, [])
+        """The record added last and its blocking keys: an upsert asks for its candidates next."""
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -131,7 +133,9 @@ class MatchIndex:
         self._slots[record.key] = slot
         self._columns.set(slot, record)
         blocks = self._blocks
-        for key in blocking_keys(record):
+        keys = blocking_keys(record)
+        self._last = (record, keys)
+        for key in keys:
             h = hash(key)
             held = blocks.get(h)
             if held is None:
@@ -166,6 +170,7 @@ class MatchIndex:
             if len(held) == 1:
                 blocks[h] = held[0]
         self._records[slot] = None
+        self._last = (None, [])
         self._columns.clear(slot)
         self._free.append(slot)
         return record
@@ -179,7 +184,8 @@ class MatchIndex:
         floor = _weight_of(min_probability)
         blocks = self._blocks
         found: set[int] = set()
-        for key in blocking_keys(record):
+        last, keys = self._last
+        for key in keys if last is record else blocking_keys(record):
             held = blocks.get(hash(key))
             if held is None:
                 continue
