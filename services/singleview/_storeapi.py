@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from services.singleview._batch import write_links
+from services.singleview._checkpoint import WalCheckpointer
 from services.singleview._db import Connection, Database
 from services.singleview._linking import Linker
 from services.singleview._matcher import MatchingLinker
@@ -27,6 +28,8 @@ __all__ = ["Store"]
 
 LinkerFactory = Callable[[], Linker]
 _PAGE = 5000
+_WAL_KEPT_BYTES = 64 << 20
+"""A write-ahead log file larger than this is cut back to it once fully copied into the database."""
 
 
 class Store:
@@ -39,15 +42,23 @@ class Store:
         self._writer: Connection | None = None
         self._local = threading.local()
         self._linker_matches_store = False
+        self._checkpointer: WalCheckpointer | None = None
 
     def open(self) -> Store:
         self.database.migrate()
         self._writer = self.database.connect()
+        if self.database.dialect == "sqlite":  # the log is copied on a thread of its own
+            self._writer.execute("PRAGMA wal_autocheckpoint=0")
+            self._writer.execute(f"PRAGMA journal_size_limit={_WAL_KEPT_BYTES}")
+            self._checkpointer = WalCheckpointer(self.database).start()
         self._restore()
         gc.freeze()  # the linker's records live as long as the process: keep them out of GC passes
         return self
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None

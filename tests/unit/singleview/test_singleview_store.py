@@ -3,8 +3,13 @@ not depend on arrival order and agree with batch linking, late older events, age
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import shutil
+import sqlite3
+import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -111,3 +116,25 @@ def test_an_agency_merge_keeps_the_survivor_and_moves_the_retired_records_episod
         "SELECT episode_key FROM sv_episode_subject WHERE subject_key = ?", (key,))]  # fmt: skip
     assert episodes, "the hospital's episodes of the retired record are kept"
     assert person_ids_for_subjects(db, retired) == {store.linker.person_of(merge.key)}
+
+
+def test_the_write_ahead_log_reaches_the_database_file_from_a_thread_of_its_own(
+    events: list[SampleEvent], tmp_path: Path
+) -> None:
+    store = Store(Database(_url(tmp_path, "wal"))).open()
+    assert "singleview-checkpoint" in {t.name for t in threading.enumerate()}
+    _apply(store, as_events(events), 100)
+    expected = store.reader().query("SELECT count(*) FROM sv_person_record")[0][0]
+    copy = tmp_path / "file-only.db"  # the database file without its log: what checkpoints copied
+    deadline = time.monotonic() + 30
+    while True:
+        shutil.copyfile(tmp_path / "wal.db", copy)
+        with contextlib.closing(sqlite3.connect(copy)) as alone:
+            found = alone.execute("SELECT count(*) FROM sv_person_record").fetchone()[0]
+        copy.unlink()
+        if found == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    store.close()
+    assert expected > 0 and found == expected
+    assert "singleview-checkpoint" not in {t.name for t in threading.enumerate()}
