@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 __all__ = ["Applied", "Event", "dumps", "key_hash", "key_of", "ms", "subjects_of"]
 
@@ -41,18 +42,9 @@ class Applied:
     subject_keys: set[str] = field(default_factory=set)
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"), sort_keys=True)
-"""One encoder for every call (``json.dumps`` with options builds a new one each time)."""
-
-
 def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    """``value`` as compact JSON with sorted keys; dates and times in ISO 8601 (``isoformat()``)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def key_of(identifier: Mapping[str, Any]) -> str:
