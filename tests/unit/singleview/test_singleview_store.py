@@ -121,8 +121,10 @@ def test_an_agency_merge_keeps_the_survivor_and_moves_the_retired_records_episod
 def test_the_write_ahead_log_reaches_the_database_file_from_a_thread_of_its_own(
     events: list[SampleEvent], tmp_path: Path
 ) -> None:
+    before = set(_checkpointers())
     store = Store(Database(_url(tmp_path, "wal"))).open()
-    assert "singleview-checkpoint" in {t.name for t in threading.enumerate()}
+    mine = set(_checkpointers()) - before
+    assert len(mine) == 1
     _apply(store, as_events(events), 100)
     expected = store.reader().query("SELECT count(*) FROM sv_person_record")[0][0]
     copy = tmp_path / "file-only.db"  # the database file without its log: what checkpoints copied
@@ -137,4 +139,8 @@ def test_the_write_ahead_log_reaches_the_database_file_from_a_thread_of_its_own(
         time.sleep(0.2)
     store.close()
     assert expected > 0 and found == expected
-    assert "singleview-checkpoint" not in {t.name for t in threading.enumerate()}
+    assert not any(thread.is_alive() for thread in mine)  # close() stops it
+
+
+def _checkpointers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "singleview-checkpoint"]
