@@ -264,7 +264,8 @@ def render(facts: RunFacts, results: Results) -> str:
         f"Event to visible: {lat['count']:,} events of a second sample set (the same mix) produced at "
         f"{lat['rate']:,.0f}/s (half the SQLite ingest rate) into a SingleView process (`mais singleview "
         "serve --ingest-only`) holding the first set; visible = position committed in the store the API "
-        "reads, in the same transaction as the event (polled every 5 ms). Reference: a plain "
+        "reads, in the same transaction as the event (polled every 5 ms). The events were encoded before "
+        "the clock started (the producer stands in for adapters on other machines). Reference: a plain "
         "`read_committed` consumer of the same topics.",
         "",
         "| path | p50 (ms) | p99 (ms) |",

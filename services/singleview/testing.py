@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from confluent_kafka import Producer
 
@@ -33,7 +33,15 @@ from services.singleview._db import Database
 from services.singleview._records import Event
 from services.singleview._store import PERSONAL_TABLES
 
-__all__ = ["Publisher", "SampleEvent", "as_events", "sample_events", "sample_files", "store_snapshot"]
+__all__ = [
+    "Message",
+    "Publisher",
+    "SampleEvent",
+    "as_events",
+    "sample_events",
+    "sample_files",
+    "store_snapshot",
+]
 
 SNAPSHOT_TABLES = (*PERSONAL_TABLES, "sv_removed", "sv_offset", "sv_person_redirect", "sv_linker_state")
 
@@ -83,6 +91,15 @@ def sample_events(out: Path, *, people: int = 200, seed: int = 1) -> list[Sample
     return events
 
 
+class Message(NamedTuple):
+    """One encoded standard event, ready to produce."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
 class Publisher:
     """Publishes standard events as an adapter would (idempotent producer, one flush per call)."""
 
@@ -93,15 +110,9 @@ class Publisher:
             {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5}
         )
 
-    def publish(
-        self,
-        events: Iterable[SampleEvent],
-        *,
-        flush: bool = True,
-        on_delivery: Callable[[Any, Any], None] | None = None,
-    ) -> int:
-        """Produce ``events``; ``on_delivery(error, message)`` is called for each once acknowledged."""
-        count = 0
+    def prepare(self, events: Iterable[SampleEvent]) -> list[Message]:
+        """``events`` encoded as an adapter sends them (registry schema id, CloudEvents headers)."""
+        prepared: list[Message] = []
         for event in events:
             topic = f"mais.{event.agency}.{event.entity}.v1"
             envelope = Envelope(
@@ -109,8 +120,22 @@ class Publisher:
                 time=datetime.now(UTC), subject=event.key,
             )  # fmt: skip
             value = self.codec.encode(topic, schema_json(event.schema), event.value)
+            prepared.append(Message(topic, event.key.encode(), value, build_headers(envelope)))
+        return prepared
+
+    def send(
+        self,
+        messages: Iterable[Message],
+        *,
+        flush: bool = True,
+        on_delivery: Callable[[Any, Any], None] | None = None,
+    ) -> int:
+        """Produce prepared ``messages``; ``on_delivery(error, message)`` is called for each once
+        acknowledged."""
+        count = 0
+        for message in messages:
             self.producer.produce(
-                topic, value=value, key=event.key.encode(), headers=cast(Any, build_headers(envelope)),
+                message.topic, value=message.value, key=message.key, headers=cast(Any, message.headers),
                 on_delivery=on_delivery,
             )  # fmt: skip
             self.producer.poll(0)
@@ -118,6 +143,16 @@ class Publisher:
         if flush:
             self.producer.flush(30)
         return count
+
+    def publish(
+        self,
+        events: Iterable[SampleEvent],
+        *,
+        flush: bool = True,
+        on_delivery: Callable[[Any, Any], None] | None = None,
+    ) -> int:
+        """Encode and produce ``events`` (see :meth:`send`)."""
+        return self.send(self.prepare(events), flush=flush, on_delivery=on_delivery)
 
     def close(self) -> None:
         self.producer.flush(30)
