@@ -2,8 +2,8 @@
 
 In WAL mode a commit appends pages to the log; a *checkpoint* copies them into the database file
 and syncs both to disk. SQLite runs one by default in the committing connection whenever the log
-passes 1,000 pages, which with the store's batches was every second or third commit: the
-subscriber waited on two disk syncs, a fifth of its time. The writer therefore turns automatic
+passes 1,000 pages, and the subscriber waited on its disk syncs (applying 52,198 sample events,
+commits took 1.85 s of about 9 s with it, 0.8 s without). The writer therefore turns automatic
 checkpoints off and :class:`WalCheckpointer` runs passive ones (they never block the writer or
 readers) on a thread and connection of its own; SQLite leaves the Python lock while it works, so
 the copy overlaps with decoding and matching. Durability is unchanged: a commit is in the log
@@ -27,8 +27,6 @@ class WalCheckpointer:
 
     def __init__(self, database: Database, *, every_s: float = 0.5) -> None:
         self.database, self.every_s = database, every_s
-        self.last: tuple[int, int, int] | None = None
-        """The last result: (busy, frames in the log, frames copied into the database file)."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="singleview-checkpoint", daemon=True)
 
@@ -45,11 +43,8 @@ class WalCheckpointer:
         try:
             while not self._stop.wait(self.every_s):
                 try:
-                    rows = db.query("PRAGMA wal_checkpoint(PASSIVE)")
+                    db.query("PRAGMA wal_checkpoint(PASSIVE)")
                 except Exception as exc:  # a checkpoint missed is taken at the next tick
                     _log.warning("WAL checkpoint failed; trying again", error_class=type(exc).__name__)
-                    continue
-                busy, log, copied = (int(v) for v in rows[0])
-                self.last = (busy, log, copied)
         finally:
             db.close()
