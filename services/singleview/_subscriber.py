@@ -47,6 +47,7 @@ from exchange.logging import get_logger
 from exchange.runtime import Reject, dlq_headers
 from exchange.schemas import event_names, schema_json
 from exchange.settings import KafkaSettings
+from services.singleview._heap import HeapKeeper
 from services.singleview._live import Notifier
 from services.singleview._metrics import SingleViewMetrics
 from services.singleview._queries import person_ids_for_subjects
@@ -129,6 +130,7 @@ class Subscriber:
         watcher = TopicWatcher(
             self.kafka.confluent_config(), self._pattern, self.settings.metadata_refresh_ms / 1000
         ).start(consumer)
+        heap = HeapKeeper().start()
         try:
             while not self._stop.is_set():
                 latest = watcher.partitions  # replaced whole by the watcher when it reads the list
@@ -137,10 +139,12 @@ class Subscriber:
                 first = consumer.poll(0.5)
                 if first is None:
                     self.ready.set()
+                    heap.idle()
                     continue
                 messages = [first, *consumer.consume(num_messages=self.settings.batch_size - 1, timeout=0)]
                 try:
                     self._process(consumer, producer, messages)
+                    heap.settle()
                     delay = 0.5
                 except TransientError as exc:
                     _log.warning("batch rolled back; reading it again", error=exc.message, delay_s=delay)
@@ -148,6 +152,7 @@ class Subscriber:
                     self._stop.wait(delay)
                     delay = min(delay * 2, 10.0)
         finally:
+            heap.stop()
             watcher.stop()
             consumer.close()
             producer.flush(10)
