@@ -266,7 +266,9 @@ def render(facts: RunFacts, results: Results) -> str:
         "serve --ingest-only`) holding the first set; visible = position committed in the store the API "
         "reads, in the same transaction as the event (polled every 5 ms). The events were encoded before "
         "the clock started (the producer stands in for adapters on other machines). Reference: a plain "
-        "`read_committed` consumer of the same topics.",
+        "`read_committed` consumer of the same topics, on a thread of the benchmark's own process beside "
+        "the producer (it shares that interpreter; the SingleView has a process of its own, so its p50 can "
+        "come out lower).",
         "",
         "| path | p50 (ms) | p99 (ms) |",
         "|---|---:|---:|",
