@@ -12,12 +12,19 @@ event. Erasure and agency merges are rare and touch many tables: they take the s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
+from services.singleview._changes import (
+    Change,
+    EpisodeChange,
+    EpisodeClosure,
+    LifeEventChange,
+    PersonChange,
+    change_of,
+)
 from services.singleview._db import Connection
-from services.singleview._linking import LinkChanges, Linker, normalise_name, normalise_postcode
-from services.singleview._records import Applied, Event, dumps, key_hash, key_of, ms, subjects_of
+from services.singleview._linking import LinkChanges, Linker
+from services.singleview._records import Applied, Event, key_hash
 
 __all__ = ["FAST_TYPES", "Batch"]
 
@@ -43,20 +50,6 @@ _LIFE_EVENT_UPSERT = (
     "publisher = excluded.publisher, recorded_at = excluded.recorded_at, start_at = excluded.start_at, "
     "event_json = excluded.event_json"
 )
-
-
-def _search_columns(person: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
-    """(family name, given name, date of birth, postcode) as the store keeps them for look-ups."""
-    names = person.get("name") or []
-    first = names[0] if names else {}
-    born = (person.get("dateOfBirth") or {}).get("date")
-    address = (person.get("address") or [{}])[0]
-    return (
-        normalise_name(" ".join(first.get("familyName") or [])) or None,
-        normalise_name((first.get("givenName") or [""])[0]) or None,
-        born.isoformat() if isinstance(born, date) else None,
-        normalise_postcode(address.get("postcode") or "") or None,
-    )
 
 
 class Batch:
@@ -96,101 +89,82 @@ class Batch:
         self.life_subjects: dict[str, set[str]] = {}
 
     def add(self, event: Event) -> None:
-        recorded = ms(event.value["recordedAt"]) or 0
-        kind = event.short_type
-        if kind == "PersonRecorded":
-            self._person(event, recorded)
-        elif kind == "ServiceEpisodeRecorded":
-            self._episode(event, recorded)
-        elif kind == "ServiceEpisodeClosed":
-            self._closed(event, recorded)
-        else:
-            self._life_event(event, recorded)
+        change: Change | None = event.change or change_of(event, self.linker.prepare)
+        if isinstance(change, PersonChange):
+            self._person(event.key, event.agency, change)
+        elif isinstance(change, EpisodeChange):
+            self._episode(event.key, event.agency, change)
+        elif isinstance(change, EpisodeClosure):
+            self._closed(event.key, event.agency, change)
+        elif isinstance(change, LifeEventChange):
+            self._life_event(event.key, event.agency, change)
 
-    def _person(self, event: Event, recorded: int) -> None:
-        key, digest = event.key, self.hashes[event.key]
+    def _person(self, key: str, agency: str, change: PersonChange) -> None:
+        recorded, digest = change.recorded, self.hashes[key]
         if self.person_at.get(key, recorded) > recorded:
             return
         if self.removed_at.get(digest, recorded - 1) >= recorded:
             return
         if self.merged_at.get(key, recorded - 1) >= recorded:
             return
-        person = event.value["person"]
         self.person_at[key] = recorded
         if self.removed_at.pop(digest, None) is not None:
             self.unremoved.add(digest)
         self.person_rows[key] = (
             key,
-            event.agency,
-            key_of(event.value["publisher"]),
+            agency,
+            change.publisher,
             recorded,
-            dumps(person),
-            *_search_columns(person),
+            change.person_json,
+            change.family_name,
+            change.given_name,
+            change.birth_date,
+            change.postcode,
         )
-        self.identifiers[key] = {key} | {key_of(i) for i in person.get("identifier") or []}
-        self.links.update(self.linker.upsert(key, event.agency, person))
+        self.identifiers[key] = set(change.identifiers)
+        self.links.update(self.linker.upsert(key, change.match))
 
-    def _episode(self, event: Event, recorded: int) -> None:
-        if self.episode_at.get(event.key, recorded) > recorded:
+    def _episode(self, key: str, agency: str, change: EpisodeChange) -> None:
+        recorded = change.recorded
+        if self.episode_at.get(key, recorded) > recorded:
             return
-        self.episode_at[event.key] = recorded
-        episode = event.value["serviceEpisode"]
-        times = episode.get("timeInformation") or [{}]
-        subjects = subjects_of(episode.get("subjectPerson") or [], event.value["subjectIdentifier"])
-        self.episode_rows[event.key] = [
-            event.key,
-            event.agency,
-            key_of(event.value["publisher"]),
+        self.episode_at[key] = recorded
+        self.episode_rows[key] = [
+            key,
+            agency,
+            change.publisher,
             recorded,
-            ms(times[0].get("startDateTime")),
-            ms(times[0].get("endDateTime")),
-            dumps(episode),
+            change.start_at,
+            change.end_at,
+            change.episode_json,
         ]
-        self.closes.pop(event.key, None)
-        self.episode_subjects[event.key] = subjects
-        self.applied.subject_keys |= subjects
+        self.closes.pop(key, None)
+        self.episode_subjects[key] = set(change.subjects)
+        self.applied.subject_keys.update(change.subjects)
 
-    def _closed(self, event: Event, recorded: int) -> None:
-        if self.episode_at.get(event.key, recorded) > recorded:
+    def _closed(self, key: str, agency: str, change: EpisodeClosure) -> None:
+        recorded = change.recorded
+        if self.episode_at.get(key, recorded) > recorded:
             return
-        subjects = {key_of(i) for i in event.value["subjectIdentifier"]}
-        ended = ms(event.value["endDateTime"])
-        pending = self.episode_rows.get(event.key)
+        pending = self.episode_rows.get(key)
         if pending is not None:
-            pending[3], pending[5] = recorded, ended
-        elif event.key in self.episode_at:
-            self.closes[event.key] = (ended, recorded)
+            pending[3], pending[5] = recorded, change.end_at
+        elif key in self.episode_at:
+            self.closes[key] = (change.end_at, recorded)
         else:  # closed before we saw it open: keep what we know, the full record may follow
-            self.episode_rows[event.key] = [
-                event.key,
-                event.agency,
-                key_of(event.value["publisher"]),
-                recorded,
-                None,
-                ended,
-                None,
-            ]
-            self.episode_subjects[event.key] = subjects
-        self.episode_at[event.key] = recorded
-        self.applied.subject_keys |= subjects
+            self.episode_rows[key] = [key, agency, change.publisher, recorded, None, change.end_at, None]
+            self.episode_subjects[key] = set(change.subjects)
+        self.episode_at[key] = recorded
+        self.applied.subject_keys.update(change.subjects)
 
-    def _life_event(self, event: Event, recorded: int) -> None:
-        if self.life_at.get(event.key, recorded) > recorded:
+    def _life_event(self, key: str, agency: str, change: LifeEventChange) -> None:
+        recorded = change.recorded
+        if self.life_at.get(key, recorded) > recorded:
             return
-        self.life_at[event.key] = recorded
-        life_event = event.value["lifeEvent"]
-        times = life_event.get("timeInformation") or [{}]
-        subjects = subjects_of(life_event.get("subjectPerson") or [], event.value["subjectIdentifier"])
-        self.life_rows[event.key] = (
-            event.key,
-            event.agency,
-            key_of(event.value["publisher"]),
-            recorded,
-            ms(times[0].get("startDateTime")) if times else None,
-            dumps(life_event),
-        )
-        self.life_subjects[event.key] = subjects
-        self.applied.subject_keys |= subjects
+        self.life_at[key] = recorded
+        self.life_rows[key] = (key, agency, change.publisher, recorded, change.start_at, change.event_json)
+        self.life_subjects[key] = set(change.subjects)
+        self.applied.subject_keys.update(change.subjects)
 
     def write(self) -> None:
         """Write everything decided, one statement per table and kind of change."""

@@ -108,7 +108,16 @@ class Linker(Protocol):
         Returns what differs from the stored links (nothing, unless the model changed).
         """
 
-    def upsert(self, record_key: str, agency: str, person: Mapping[str, Any]) -> LinkChanges: ...
+    @staticmethod
+    def prepare(record_key: str, agency: str, person: Mapping[str, Any]) -> Any:
+        """What :meth:`upsert` needs of a person record, worked out from the record alone.
+
+        Pure and picklable both ways: the subscriber runs it in its reading process, next to
+        decoding, and sends the result over a pipe.
+        """
+
+    def upsert(self, record_key: str, prepared: Any) -> LinkChanges:
+        """Hold the record (new, or an update of its key) and relink; ``prepared`` is from :meth:`prepare`."""
 
     def remove(self, record_key: str) -> LinkChanges:
         """Forget the record everywhere (erasure, or a record an agency merged into another)."""

@@ -19,6 +19,7 @@ the stored ids are taken back as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import threading
@@ -50,6 +51,9 @@ _NUMBER = re.compile(r"^P(\d+)$")
 _MAX_EXPLAINED = 25
 """Pairs are explained among a person's first records only (a person of more is an anomaly)."""
 _POSSIBLE_COUNT_EVERY_S = 60.0
+
+
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(MatchRecord))
 
 
 def _age(person_id: str) -> int:
@@ -117,8 +121,14 @@ class MatchingLinker:
             }
 
     # -- changes -------------------------------------------------------------------------------
-    def upsert(self, record_key: str, agency: str, person: Mapping[str, Any]) -> LinkChanges:
+    @staticmethod
+    def prepare(record_key: str, agency: str, person: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The record normalised for matching, as a plain tuple (it crosses a pipe cheaply)."""
         record = normalise(person, source=agency, key=record_key)
+        return tuple(getattr(record, name) for name in _RECORD_FIELDS)
+
+    def upsert(self, record_key: str, prepared: Any) -> LinkChanges:
+        record = MatchRecord(*prepared)
         with self._lock:
             held = self._person.get(record_key)
             if held is not None and self._clusters.index.get(record_key) == record:

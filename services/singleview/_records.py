@@ -23,6 +23,8 @@ class Event:
     key: str
     type: str
     value: Mapping[str, Any]
+    change: Any = None
+    """What the event asks of the store, when worked out where it was decoded (``_changes.py``)."""
 
     @property
     def agency(self) -> str:

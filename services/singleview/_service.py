@@ -102,8 +102,8 @@ class SingleView:
     def start(self) -> SingleView:
         self.store.open()
         self.subscriber = Subscriber(
-            self.store, self.codec, kafka=self.kafka, settings=self.settings, metrics=self.metrics,
-            notifier=self.notifier,
+            self.store, kafka=self.kafka, registry=self.registry, settings=self.settings,
+            metrics=self.metrics, notifier=self.notifier,
         )  # fmt: skip
         self.subscriber.start()
         return self

@@ -61,6 +61,22 @@ def _env(base: dict[str, str], database_url: str, suffix: str, group: str) -> di
     }
 
 
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started (its reading process, multiprocessing's resource tracker)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found |= {int(child) for child in task.read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _applied(database_url: str) -> int:
     try:
         db = Database(database_url).connect()
@@ -128,12 +144,14 @@ def test_sigkill_ten_times_while_20000_events_flow_equals_clean_replay(
     rng = random.Random(11)
     log = tmp_path / "killed.log"
     progress: list[int] = []
+    orphans: set[int] = set()
     for _ in range(KILLS):
         process = _subscriber(killed_env, log)
         started, before = time.monotonic(), _applied(killed_url)
         while _applied(killed_url) == before and time.monotonic() - started < 60:
             time.sleep(0.02)  # kill only once it is applying
         time.sleep(rng.uniform(0.0, 0.5))
+        orphans |= _children(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         progress.append(_applied(killed_url))
@@ -141,6 +159,11 @@ def test_sigkill_ten_times_while_20000_events_flow_equals_clean_replay(
     publisher.close()
     assert progress[-1] < TOTAL, "every event was in before the last kill: the test proved less than it says"
     assert len(set(progress)) == KILLS, f"some kills landed before anything was applied: {progress}"
+    assert orphans, "no reading process was seen: the test proved less than it says"
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in orphans) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in orphans if _alive(pid)], "a killed subscriber's reading process lived on"
     _run_to_end(killed_env, killed_url, log)
     _run_to_end(_env(base, clean_url, suffix, f"sv-clean-{suffix}"), clean_url, tmp_path / "clean.log")
 
