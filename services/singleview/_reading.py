@@ -22,6 +22,8 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -142,10 +144,18 @@ class ReadingProcess:
         self._send(("commit", positions))
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Ask the child to stop; it may be waiting to send a batch, so read (and drop) until it has."""
         self._send(("stop",))
-        self._process.join(timeout)
+        deadline = time.monotonic() + timeout
+        while self._process.is_alive() and time.monotonic() < deadline:
+            try:
+                if self._conn.poll(0.05):
+                    self._conn.recv()
+            except (EOFError, OSError):
+                break
+        self._process.join(max(0.0, deadline - time.monotonic()))
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.kill()  # it ignores SIGTERM
             self._process.join(5)
         self._conn.close()
 
@@ -158,8 +168,13 @@ def _child(config: ReadingConfig, conn: Connection, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging()
-    with contextlib.suppress(BrokenPipeError, EOFError):  # the parent has gone
+    try:
         _Reader(config, conn, parent).run()
+    except (BrokenPipeError, EOFError):
+        pass  # the parent has gone
+    except Exception as exc:  # the parent sees the pipe close and reports it on /readyz
+        _log.error("reading process stopped", exc_info=exc)
+        sys.exit(1)
 
 
 class _Reader:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -143,3 +146,15 @@ def test_new_agency_topics_and_newer_writer_schema_are_picked_up_live(
     assert dlq[0].value() == b"not avro at all"
     assert dict(dlq[0].headers())["mais_dlq_stage"] == b"read"
     sv.wait_for(lambda: sv.count(f"SELECT next_offset FROM sv_offset WHERE topic = '{topic}'") == 2)
+
+
+def test_readyz_says_so_when_the_reading_process_dies(singleview: Callable[..., RunningSingleView]) -> None:
+    sv = singleview()
+    with sv.client() as client:
+        sv.wait_for(lambda: client.get("/readyz").status_code == 200)
+        readers = [p for p in multiprocessing.active_children() if p.name == "singleview-reader"]
+        assert len(readers) == 1
+        os.kill(readers[0].pid or 0, signal.SIGKILL)
+        sv.wait_for(lambda: client.get("/readyz").status_code == 503, timeout=15)
+        assert "subscriber stopped" in client.get("/readyz").text
+    assert sv.view.subscriber is not None and "reading process stopped" in str(sv.view.subscriber.failure)
