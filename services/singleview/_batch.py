@@ -26,11 +26,8 @@ from services.singleview._db import Connection
 from services.singleview._linking import LinkChanges, Linker
 from services.singleview._records import Applied, Event, key_hash
 
-__all__ = ["FAST_TYPES", "Batch"]
+__all__ = ["Batch", "write_links"]
 
-FAST_TYPES = frozenset(
-    {"PersonRecorded", "ServiceEpisodeRecorded", "ServiceEpisodeClosed", "LifeEventRecorded"}
-)
 _PERSON_UPSERT = (
     "INSERT INTO sv_person_record (record_key, agency, publisher, recorded_at, person_json, family_name, "
     "given_name, birth_date, postcode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_key) DO UPDATE "

@@ -16,6 +16,7 @@ from services.singleview._linking import normalise_name, normalise_postcode
 from services.singleview._records import Event, dumps, key_of, ms, subjects_of
 
 __all__ = [
+    "FAST_TYPES",
     "Change",
     "EpisodeChange",
     "EpisodeClosure",
@@ -24,6 +25,11 @@ __all__ = [
     "Preparer",
     "change_of",
 ]
+
+FAST_TYPES = frozenset(
+    {"PersonRecorded", "ServiceEpisodeRecorded", "ServiceEpisodeClosed", "LifeEventRecorded"}
+)
+"""Event types with a change of their own (the store's fast path); the others it reads whole."""
 
 Preparer = Callable[[str, str, Mapping[str, Any]], Any]
 """A linker's ``prepare``: (record key, agency, person) -> what its ``upsert`` takes."""
@@ -82,7 +88,7 @@ def change_of(event: Event, prepare: Preparer) -> Change | None:
     """The change ``event`` asks for (``None`` for erasure and merges, which the store reads whole)."""
     value = event.value
     kind = event.short_type
-    if kind not in _KINDS:
+    if kind not in FAST_TYPES:
         return None
     recorded = ms(value["recordedAt"]) or 0
     publisher = key_of(value["publisher"])
@@ -109,9 +115,6 @@ def change_of(event: Event, prepare: Preparer) -> Change | None:
             recorded, publisher, start, ms(times[0].get("endDateTime")), dumps(body), subjects
         )
     return LifeEventChange(recorded, publisher, start, dumps(body), subjects)
-
-
-_KINDS = frozenset({"PersonRecorded", "ServiceEpisodeRecorded", "ServiceEpisodeClosed", "LifeEventRecorded"})
 
 
 def _search_columns(person: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:

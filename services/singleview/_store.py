@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.singleview._batch import FAST_TYPES, Batch, write_links
+from services.singleview._batch import Batch, write_links
+from services.singleview._changes import FAST_TYPES
 from services.singleview._db import Connection
 from services.singleview._linking import Linker
 from services.singleview._records import Applied, Event, key_hash, key_of, ms
