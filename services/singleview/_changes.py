@@ -109,7 +109,7 @@ def change_of(event: Event, prepare: Preparer) -> Change | None:
     body = value["serviceEpisode" if kind == "ServiceEpisodeRecorded" else "lifeEvent"]
     times = body.get("timeInformation") or [{}]
     subjects = tuple(sorted(subjects_of(body.get("subjectPerson") or [], value["subjectIdentifier"])))
-    start = ms(times[0].get("startDateTime")) if times else None
+    start = ms(times[0].get("startDateTime"))
     if kind == "ServiceEpisodeRecorded":
         return EpisodeChange(
             recorded, publisher, start, ms(times[0].get("endDateTime")), dumps(body), subjects

@@ -218,7 +218,9 @@ class _Reader:
                     continue
                 self.idle_told = False
                 messages = [first, *self.consumer.consume(self.config.settings.batch_size - 1, timeout=0)]
-                self.conn.send(self._read(messages))
+                read = self._read(messages)
+                if isinstance(read, Failure) or read.positions:  # all read before: nothing to store
+                    self.conn.send(read)
         finally:
             self.watcher.stop()
             self.consumer.close()

@@ -6,9 +6,12 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:  # _changes builds on this module
+    from services.singleview._changes import Change
 
 __all__ = ["Applied", "Event", "dumps", "key_hash", "key_of", "ms", "subjects_of"]
 
@@ -23,7 +26,7 @@ class Event:
     key: str
     type: str
     value: Mapping[str, Any]
-    change: Any = None
+    change: Change | None = None
     """What the event asks of the store, when worked out where it was decoded (``_changes.py``)."""
 
     @property
